@@ -1,0 +1,117 @@
+//! The gRPC channel every client in the system uses: one long-lived, lazily connected channel
+//! per upstream (the tutorial's "globals" lesson), cloned into handlers.
+//!
+//! Lazy connection means a client starts even when its upstream is not up yet, and reconnects
+//! by itself when the upstream returns. Every call carries a deadline (sent to the server as
+//! `grpc-timeout`, enforced locally too), and the channel records `grpc_client_*` metrics.
+
+use std::time::Duration;
+
+use clap::Args;
+use tonic::metadata::MetadataValue;
+use tonic::transport::{Channel, Endpoint};
+use tower::Layer;
+
+use crate::config::parse_duration;
+use crate::metrics::Metrics;
+use crate::middleware::{GrpcClientMetrics, GrpcClientMetricsLayer, REQUEST_ID_HEADER};
+use crate::rpc::MethodTable;
+
+/// How often an idle connection is pinged, so a dead upstream is noticed before a call needs it.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+/// How long a keepalive ping may go unanswered.
+const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A channel to one upstream, recording client metrics. Cheap to clone; clones share the
+/// connection.
+pub type GrpcChannel = GrpcClientMetrics<Channel>;
+
+/// How to reach and call one upstream service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpstreamConfig {
+    /// Host name or IP address.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Longest a connection attempt may take.
+    pub connect_timeout: Duration,
+    /// Deadline of every call.
+    pub call_timeout: Duration,
+}
+
+/// Timeouts of calls to an upstream, as flags each web app flattens into its config.
+#[derive(Args, Clone, Debug, PartialEq, Eq)]
+pub struct UpstreamTimeouts {
+    /// Deadline of every call to the upstream service.
+    #[arg(long, env = "UPSTREAM_TIMEOUT", default_value = "1s", value_parser = parse_duration)]
+    pub upstream_timeout: Duration,
+
+    /// Longest a connection attempt to the upstream service may take.
+    #[arg(long, env = "UPSTREAM_CONNECT_TIMEOUT", default_value = "500ms", value_parser = parse_duration)]
+    pub upstream_connect_timeout: Duration,
+}
+
+impl Default for UpstreamTimeouts {
+    fn default() -> Self {
+        Self {
+            upstream_timeout: Duration::from_secs(1),
+            upstream_connect_timeout: Duration::from_millis(500),
+        }
+    }
+}
+
+impl UpstreamConfig {
+    /// `host:port` with these timeouts.
+    pub fn new(host: impl Into<String>, port: u16, timeouts: &UpstreamTimeouts) -> Self {
+        Self {
+            host: host.into(),
+            port,
+            connect_timeout: timeouts.upstream_connect_timeout,
+            call_timeout: timeouts.upstream_timeout,
+        }
+    }
+
+    /// The `http://host:port` URI (IPv6 literals bracketed).
+    pub fn uri(&self) -> String {
+        if self.host.contains(':') && !self.host.starts_with('[') {
+            format!("http://[{}]:{}", self.host, self.port)
+        } else {
+            format!("http://{}:{}", self.host, self.port)
+        }
+    }
+
+    /// A lazily connected channel to this upstream. Fails only on a malformed address.
+    pub fn channel(&self, metrics: &Metrics) -> Result<GrpcChannel, tonic::transport::Error> {
+        let channel = Endpoint::from_shared(self.uri())?
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.call_timeout)
+            .tcp_nodelay(true)
+            .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
+            .keep_alive_timeout(KEEPALIVE_TIMEOUT)
+            .connect_lazy();
+        Ok(GrpcClientMetricsLayer::new(metrics, &MethodTable::standard()).layer(channel))
+    }
+
+    /// Wraps `message` in a request with this upstream's deadline and, if given, the caller's
+    /// request id (so both sides log the same id).
+    pub fn request<T>(&self, message: T, request_id: Option<&str>) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        request.set_timeout(self.call_timeout);
+        if let Some(value) = request_id.and_then(|id| MetadataValue::try_from(id).ok()) {
+            request.metadata_mut().insert(REQUEST_ID_HEADER, value);
+        }
+        request
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brackets_ipv6_literals() {
+        let timeouts = UpstreamTimeouts::default();
+        assert_eq!(UpstreamConfig::new("::1", 1, &timeouts).uri(), "http://[::1]:1");
+        assert_eq!(UpstreamConfig::new("recs", 2, &timeouts).uri(), "http://recs:2");
+    }
+}

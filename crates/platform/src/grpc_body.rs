@@ -1,0 +1,164 @@
+//! Watching a gRPC body go by: counting length-prefixed messages and seeing its trailers.
+//!
+//! Middleware that reports on a call (metrics, error logging) cannot stop at the response
+//! future: a streaming call's status arrives in the trailers, after every message, and a client
+//! may hang up half way. [`ObservedBody`] forwards every frame unchanged and tells a
+//! [`BodyObserver`] what it saw; the observer's own `Drop` marks the end of the call, so a body
+//! that is dropped early (a cancelled call) is accounted for exactly once as well.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, Bytes};
+use http::HeaderMap;
+use http_body::{Body, Frame, SizeHint};
+use pin_project_lite::pin_project;
+use tonic::Code;
+
+/// The response header (or trailer) carrying a call's status code.
+pub const GRPC_STATUS: &str = "grpc-status";
+
+/// Reads the status code from headers or trailers, if they carry one.
+pub fn code_from(headers: &HeaderMap) -> Option<Code> {
+    headers.get(GRPC_STATUS).map(|value| Code::from_bytes(value.as_bytes()))
+}
+
+/// Told what an [`ObservedBody`] saw. The end of the call is the observer's `Drop`.
+pub trait BodyObserver: Send + 'static {
+    /// A complete gRPC message went by.
+    fn on_message(&mut self) {}
+    /// Trailers went by (for a response: the call's status).
+    fn on_trailers(&mut self, _trailers: &HeaderMap) {}
+}
+
+/// Counts length-prefixed gRPC messages (1 flag byte, 4 length bytes, payload) across
+/// arbitrarily split data frames.
+#[derive(Debug, Default)]
+struct MessageFramer {
+    header_len: u8,
+    length: [u8; 4],
+    remaining: usize,
+    in_payload: bool,
+}
+
+impl MessageFramer {
+    /// Feeds a chunk; returns how many messages it completed.
+    fn feed(&mut self, mut data: &[u8]) -> usize {
+        let mut completed = 0;
+        while !data.is_empty() {
+            if self.in_payload {
+                let take = self.remaining.min(data.len());
+                self.remaining -= take;
+                data = &data[take..];
+                if self.remaining == 0 {
+                    self.in_payload = false;
+                    completed += 1;
+                }
+                continue;
+            }
+            if self.header_len > 0 {
+                self.length[usize::from(self.header_len) - 1] = data[0];
+            }
+            data = &data[1..];
+            self.header_len += 1;
+            if self.header_len == 5 {
+                self.header_len = 0;
+                let length = u32::from_be_bytes(self.length) as usize;
+                if length == 0 {
+                    completed += 1;
+                } else {
+                    self.remaining = length;
+                    self.in_payload = true;
+                }
+            }
+        }
+        completed
+    }
+}
+
+pin_project! {
+    /// A body that reports messages and trailers to an observer and is otherwise transparent.
+    pub struct ObservedBody<B, O> {
+        #[pin]
+        inner: B,
+        framer: MessageFramer,
+        observer: O,
+    }
+}
+
+impl<B, O> ObservedBody<B, O> {
+    /// Wraps `inner`, reporting to `observer`.
+    pub fn new(inner: B, observer: O) -> Self {
+        Self { inner, framer: MessageFramer::default(), observer }
+    }
+}
+
+impl<B, O> Body for ObservedBody<B, O>
+where
+    B: Body<Data = Bytes>,
+    O: BodyObserver,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = self.project();
+        let frame = std::task::ready!(this.inner.poll_frame(cx));
+        if let Some(Ok(frame)) = &frame {
+            if let Some(data) = frame.data_ref() {
+                for _ in 0..this.framer.feed(data.chunk()) {
+                    this.observer.on_message();
+                }
+            } else if let Some(trailers) = frame.trailers_ref() {
+                this.observer.on_trailers(trailers);
+            }
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![0];
+        out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    fn counts_messages_split_at_every_possible_byte() {
+        let mut wire = frame(b"hello");
+        wire.extend(frame(b""));
+        wire.extend(frame(&[7; 300]));
+        for split in 0..wire.len() {
+            let mut framer = MessageFramer::default();
+            let (a, b) = wire.split_at(split);
+            assert_eq!(framer.feed(a) + framer.feed(b), 3, "split at {split}");
+        }
+        let mut framer = MessageFramer::default();
+        let one_byte_at_a_time: usize = wire.iter().map(|b| framer.feed(&[*b])).sum();
+        assert_eq!(one_byte_at_a_time, 3);
+    }
+
+    #[test]
+    fn reads_status_codes() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(code_from(&headers), None);
+        headers.insert(GRPC_STATUS, "5".parse().unwrap());
+        assert_eq!(code_from(&headers), Some(Code::NotFound));
+    }
+}

@@ -1,0 +1,35 @@
+//! What every Online Books For You service shares and none owns.
+//!
+//! - [`server`]: the gRPC server builder every service uses (health, reflection, limits, the
+//!   middleware stack, graceful shutdown).
+//! - [`client`]: the long-lived, deadline-bound gRPC channel every client uses.
+//! - [`http`]: serving an axum app with the same metrics, request ids and graceful shutdown.
+//! - [`middleware`]: one tower `Layer` per file: panic → status, error logging, metrics, request ids.
+//! - [`metrics`], [`telemetry`], [`shutdown`], [`config`]: the shared plumbing behind them.
+//! - [`status`]: how a service's typed errors become gRPC statuses, written once.
+//! - `testing` (feature `testing`): a dummy service with all four RPC shapes and a connected
+//!   client, to test middleware against a real server.
+//!
+//! Dependency direction: services → platform → proto. Nothing here names a service.
+
+pub mod admin;
+pub mod client;
+pub mod config;
+pub mod grpc_body;
+pub mod http;
+pub mod metrics;
+pub mod middleware;
+pub mod rpc;
+pub mod server;
+pub mod shutdown;
+pub mod status;
+pub mod telemetry;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use client::{GrpcChannel, UpstreamConfig};
+pub use metrics::Metrics;
+pub use server::{GrpcServer, ServeError};
+pub use shutdown::Shutdown;
+pub use status::GrpcError;

@@ -1,0 +1,159 @@
+//! A panic in a handler becomes an `INTERNAL` status with a generic message, and nothing else
+//! notices: the connection, the process and every other call carry on.
+//!
+//! tower-http's `CatchPanicLayer` covers the response future only. A streaming handler's
+//! messages are produced while the *body* is polled, after the response future has finished,
+//! so this layer guards both: the future (unary and client-streaming handlers) and the body
+//! (server- and bidi-streaming handlers), where a panic ends the stream with `INTERNAL` trailers.
+
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::FutureExt as _;
+use futures_util::future::BoxFuture;
+use http::{HeaderMap, Request, Response};
+use http_body::{Body, Frame, SizeHint};
+use pin_project_lite::pin_project;
+use tonic::Status;
+use tower::{Layer, Service};
+
+/// The message clients see for a panic; the panic's own message stays in the server's logs.
+const PANIC_MESSAGE: &str = "internal error";
+
+/// A slot an outer layer may put in the request's extensions to learn a panic's message.
+#[derive(Clone, Debug, Default)]
+pub struct PanicNote(Arc<OnceLock<String>>);
+
+impl PanicNote {
+    /// The panic's message, if the call panicked.
+    pub fn message(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
+    }
+
+    fn record(&self, payload: &(dyn Any + Send)) {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic with a non-string payload".to_owned());
+        let _ = self.0.set(message);
+    }
+}
+
+/// Turns handler panics into `INTERNAL` statuses.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CatchPanicLayer;
+
+impl<S> Layer<S> for CatchPanicLayer {
+    type Service = CatchPanic<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CatchPanic { inner }
+    }
+}
+
+/// The service made by [`CatchPanicLayer`].
+#[derive(Clone, Debug)]
+pub struct CatchPanic<S> {
+    inner: S,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for CatchPanic<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    ResBody: Default + Send + 'static,
+{
+    type Response = Response<PanicSafeBody<ResBody>>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let note = request.extensions().get::<PanicNote>().cloned().unwrap_or_default();
+        let future = match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))
+        {
+            Ok(future) => future,
+            Err(payload) => {
+                note.record(&*payload);
+                return Box::pin(std::future::ready(Ok(panic_response(note))));
+            }
+        };
+        Box::pin(async move {
+            match AssertUnwindSafe(future).catch_unwind().await {
+                Ok(result) => result.map(|response| {
+                    response.map(|body| PanicSafeBody { inner: body, note, panicked: false })
+                }),
+                Err(payload) => {
+                    note.record(&*payload);
+                    Ok(panic_response(note))
+                }
+            }
+        })
+    }
+}
+
+fn panic_response<B: Default>(note: PanicNote) -> Response<PanicSafeBody<B>> {
+    Status::internal(PANIC_MESSAGE)
+        .into_http::<B>()
+        .map(|body| PanicSafeBody { inner: body, note, panicked: false })
+}
+
+pin_project! {
+    /// A response body that ends the stream with `INTERNAL` trailers if producing a message
+    /// panics.
+    pub struct PanicSafeBody<B> {
+        #[pin]
+        inner: B,
+        note: PanicNote,
+        panicked: bool,
+    }
+}
+
+impl<B> Body for PanicSafeBody<B>
+where
+    B: Body<Data = Bytes>,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.project();
+        if *this.panicked {
+            return Poll::Ready(None);
+        }
+        let inner = this.inner;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll_frame(cx))) {
+            Ok(poll) => poll,
+            Err(payload) => {
+                // The inner body is poisoned: never poll it again.
+                *this.panicked = true;
+                this.note.record(&*payload);
+                let mut trailers = HeaderMap::new();
+                // Adding a static, valid message to a header map cannot fail.
+                let _ = Status::internal(PANIC_MESSAGE).add_header(&mut trailers);
+                Poll::Ready(Some(Ok(Frame::trailers(trailers))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.panicked || self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        if self.panicked { SizeHint::with_exact(0) } else { self.inner.size_hint() }
+    }
+}
+

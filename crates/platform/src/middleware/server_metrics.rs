@@ -1,0 +1,170 @@
+//! gRPC server metrics under the grpc-ecosystem names: calls started and handled (by code),
+//! messages received and sent, handling time and calls in flight — for all four RPC shapes.
+//!
+//! A call ends when its response body ends (trailers carry the status) or is dropped (the
+//! client went away: counted as `Canceled`), so streaming calls are timed to their last message.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use http::{HeaderMap, Request, Response};
+use tonic::Code;
+use tonic::body::Body;
+use tower::{Layer, Service};
+
+use crate::grpc_body::{BodyObserver, GRPC_STATUS, ObservedBody, code_from};
+use crate::metrics::{MethodMetrics, Metrics};
+use crate::rpc::{MethodInfo, MethodTable};
+
+/// Per-method handles, resolved once when the layer is built.
+#[derive(Clone)]
+pub(super) struct MethodIndex {
+    by_path: Arc<HashMap<String, Arc<MethodMetrics>>>,
+    unknown: Arc<MethodMetrics>,
+}
+
+impl MethodIndex {
+    pub(super) fn new(
+        methods: &MethodTable,
+        resolve: impl Fn(&MethodInfo) -> MethodMetrics,
+    ) -> Self {
+        let by_path = methods
+            .iter()
+            .map(|(path, info)| (path.to_owned(), Arc::new(resolve(info))))
+            .collect();
+        Self { by_path: Arc::new(by_path), unknown: Arc::new(resolve(&MethodInfo::unknown())) }
+    }
+
+    pub(super) fn get(&self, path: &str) -> Arc<MethodMetrics> {
+        self.by_path.get(path).unwrap_or(&self.unknown).clone()
+    }
+}
+
+/// Records server-side call metrics.
+#[derive(Clone)]
+pub struct GrpcServerMetricsLayer {
+    index: MethodIndex,
+}
+
+impl std::fmt::Debug for GrpcServerMetricsLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GrpcServerMetricsLayer").finish_non_exhaustive()
+    }
+}
+
+impl GrpcServerMetricsLayer {
+    /// Records into `metrics` for the methods in `methods` (anything else is `unknown`).
+    pub fn new(metrics: &Metrics, methods: &MethodTable) -> Self {
+        Self { index: MethodIndex::new(methods, |info| metrics.server_method(info)) }
+    }
+}
+
+impl<S> Layer<S> for GrpcServerMetricsLayer {
+    type Service = GrpcServerMetrics<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        GrpcServerMetrics { inner, index: self.index.clone() }
+    }
+}
+
+/// The service made by [`GrpcServerMetricsLayer`].
+#[derive(Clone)]
+pub struct GrpcServerMetrics<S> {
+    inner: S,
+    index: MethodIndex,
+}
+
+impl<S> std::fmt::Debug for GrpcServerMetrics<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GrpcServerMetrics").finish_non_exhaustive()
+    }
+}
+
+impl<S, ResBody> Service<Request<Body>> for GrpcServerMetrics<S>
+where
+    S: Service<Request<Body>, Response = Response<ResBody>>,
+    S::Future: Send + 'static,
+    ResBody: http_body::Body<Data = Bytes>,
+{
+    type Response = Response<ObservedBody<ResBody, CallRecord>>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let method = self.index.get(request.uri().path());
+        let mut record = CallRecord::start(method.clone(), MethodMetrics::message_sent);
+        let request = request
+            .map(|body| Body::new(ObservedBody::new(body, Messages(method, MethodMetrics::message_received))));
+        let future = self.inner.call(request);
+        Box::pin(async move {
+            let response = match future.await {
+                Ok(response) => response,
+                Err(error) => {
+                    record.fail(Code::Unknown);
+                    return Err(error);
+                }
+            };
+            if response.headers().contains_key(GRPC_STATUS) {
+                record.on_trailers(response.headers());
+            }
+            Ok(response.map(|body| ObservedBody::new(body, record)))
+        })
+    }
+}
+
+/// Counts the messages in a request body (received by a server, sent by a client).
+pub(super) struct Messages(pub(super) Arc<MethodMetrics>, pub(super) fn(&MethodMetrics));
+
+impl BodyObserver for Messages {
+    fn on_message(&mut self) {
+        (self.1)(&self.0);
+    }
+}
+
+/// One call in progress: counts response messages; records the outcome when dropped.
+pub struct CallRecord {
+    method: Arc<MethodMetrics>,
+    on_response_message: fn(&MethodMetrics),
+    started: Instant,
+    code: Option<Code>,
+}
+
+impl CallRecord {
+    /// Starts recording; `on_response_message` counts each response message (sent, on a
+    /// server; received, on a client).
+    pub(super) fn start(method: Arc<MethodMetrics>, on_response_message: fn(&MethodMetrics)) -> Self {
+        method.started();
+        Self { method, on_response_message, started: Instant::now(), code: None }
+    }
+
+    pub(super) fn fail(&mut self, code: Code) {
+        self.code.get_or_insert(code);
+    }
+}
+
+impl BodyObserver for CallRecord {
+    fn on_message(&mut self) {
+        (self.on_response_message)(&self.method);
+    }
+
+    fn on_trailers(&mut self, trailers: &HeaderMap) {
+        if self.code.is_none() {
+            self.code = code_from(trailers);
+        }
+    }
+}
+
+impl Drop for CallRecord {
+    fn drop(&mut self) {
+        let code = self.code.unwrap_or(Code::Cancelled);
+        self.method.handled(code, self.started.elapsed().as_secs_f64());
+    }
+}

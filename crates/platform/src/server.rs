@@ -1,0 +1,271 @@
+//! The gRPC server every service runs on.
+//!
+//! [`GrpcServer`] adds, around a service's own gRPC services: `grpc.health.v1.Health` (one
+//! status per service plus the overall `""`, `Watch` included), server reflection v1 and
+//! v1alpha, the standard middleware stack ([`crate::middleware::ServerStack`]), request limits,
+//! the admin `/metrics` endpoint, and graceful shutdown with a deadline:
+//!
+//! 1. shutdown starts (SIGTERM, or the future given to [`GrpcServer::serve`] completes);
+//! 2. every health status flips to `NOT_SERVING`, the listener closes, connections get GOAWAY;
+//! 3. in-flight calls get the grace period to finish;
+//! 4. whatever is still running then (a stuck stream, say) is cancelled and `serve` returns.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{Request, Response};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tonic::body::Body;
+use tonic::server::NamedService;
+use tonic::service::RoutesBuilder;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+use tonic_health::ServingStatus;
+use tonic_health::pb::health_server::HealthServer;
+use tonic_health::server::{HealthReporter, HealthService};
+use tower::Service;
+
+use crate::admin::serve_admin;
+use crate::config::ServerSettings;
+use crate::metrics::Metrics;
+use crate::middleware::{ErrorReporter, ServerStack, TracingReporter};
+use crate::rpc::MethodTable;
+
+/// How often an idle connection is pinged, so dead peers are noticed.
+const HTTP2_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+/// How long a keepalive ping may go unanswered before the connection is closed.
+const HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The health service's own name.
+const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
+/// The reflection services' names.
+const REFLECTION_SERVICES: [&str; 2] =
+    ["grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"];
+
+/// Why a server stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The reflection service could not be built from the descriptor set.
+    #[error("building the reflection service failed: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The gRPC transport failed.
+    #[error("the gRPC server failed: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    /// The admin (metrics) endpoint failed.
+    #[error("the admin endpoint failed: {0}")]
+    Admin(#[source] std::io::Error),
+    /// Binding a listener failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The sockets a gRPC service serves on, bound before the server starts (so tests can bind
+/// port 0 and read the port back, and bad ports fail before anything runs).
+#[derive(Debug)]
+pub struct Listeners {
+    /// gRPC traffic.
+    pub grpc: TcpListener,
+    /// `/metrics` (none: metrics are not exposed over HTTP).
+    pub admin: Option<TcpListener>,
+}
+
+impl Listeners {
+    /// Binds `host:port` for gRPC and, if given, `host:metrics_port` for the admin endpoint.
+    pub async fn bind(host: &str, port: u16, metrics_port: Option<u16>) -> Result<Self, ServeError> {
+        let grpc = bind(host, port).await?;
+        let admin = match metrics_port {
+            Some(port) => Some(bind(host, port).await?),
+            None => None,
+        };
+        Ok(Self { grpc, admin })
+    }
+
+    /// Loopback listeners on free ports, for tests.
+    pub async fn ephemeral() -> Result<Self, ServeError> {
+        Self::bind("127.0.0.1", 0, Some(0)).await
+    }
+
+    /// The gRPC address.
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The admin address, if any.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().map(|l| l.local_addr().expect("a bound listener has an address"))
+    }
+}
+
+/// Binds a TCP listener, resolving `host` (a name such as `localhost`, or an address).
+pub async fn bind(host: &str, port: u16) -> Result<TcpListener, ServeError> {
+    let addr = tokio::net::lookup_host((host, port))
+        .await
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], port)));
+    TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })
+}
+
+/// A gRPC server under construction.
+pub struct GrpcServer {
+    settings: ServerSettings,
+    metrics: Metrics,
+    reporter: Arc<dyn ErrorReporter>,
+    routes: RoutesBuilder,
+    services: Vec<&'static str>,
+    health: HealthReporter,
+}
+
+impl std::fmt::Debug for GrpcServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GrpcServer").field("services", &self.services).finish_non_exhaustive()
+    }
+}
+
+impl GrpcServer {
+    /// A server with `settings`, recording into `metrics`, logging errors with
+    /// [`TracingReporter`].
+    pub fn new(settings: &ServerSettings, metrics: &Metrics) -> Self {
+        Self {
+            settings: settings.clone(),
+            metrics: metrics.clone(),
+            reporter: Arc::new(TracingReporter),
+            routes: RoutesBuilder::default(),
+            services: Vec::new(),
+            health: HealthReporter::new(),
+        }
+    }
+
+    /// Reports failed calls to `reporter` instead of the log.
+    pub fn error_reporter(mut self, reporter: Arc<dyn ErrorReporter>) -> Self {
+        self.reporter = reporter;
+        self
+    }
+
+    /// Serves a generated gRPC service (wrap it in its generated `XServer` first, with
+    /// `.max_decoding_message_size(settings.max_message_bytes)`). Its health status is SERVING
+    /// once the server runs, and it is listed by reflection.
+    pub fn add_service<S>(mut self, service: S) -> Self
+    where
+        S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>
+            + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        self.routes.add_service(service);
+        self.services.push(S::NAME);
+        self
+    }
+
+    /// The handle that sets this server's health statuses (e.g. NOT_SERVING while a dependency
+    /// is down).
+    pub fn health(&self) -> HealthReporter {
+        self.health.clone()
+    }
+
+    /// Serves until `shutdown` completes, then shuts down gracefully within the grace period.
+    pub async fn serve(
+        mut self,
+        listeners: Listeners,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), ServeError> {
+        let reflection_v1 = self.reflection_builder().build_v1()?;
+        let reflection_v1alpha = self.reflection_builder().build_v1alpha()?;
+        self.routes.add_service(reflection_v1);
+        self.routes.add_service(reflection_v1alpha);
+        self.routes.add_service(HealthServer::new(HealthService::from_health_reporter(
+            self.health.clone(),
+        )));
+        for service in &self.services {
+            self.health.set_service_status(service, ServingStatus::Serving).await;
+        }
+
+        let methods = self.served_methods();
+        let stack = ServerStack::new(&self.metrics, &methods, self.reporter.clone());
+        let stop_accepting = CancellationToken::new();
+        let incoming = TcpIncoming::from(listeners.grpc).with_nodelay(Some(true));
+        let server = Server::builder()
+            .timeout(self.settings.request_timeout)
+            .max_concurrent_streams(self.settings.max_concurrent_streams)
+            .http2_keepalive_interval(Some(HTTP2_KEEPALIVE_INTERVAL))
+            .http2_keepalive_timeout(Some(HTTP2_KEEPALIVE_TIMEOUT))
+            .layer(stack)
+            .add_routes(self.routes.routes())
+            .serve_with_incoming_shutdown(incoming, stop_accepting.clone().cancelled_owned());
+        let mut server = std::pin::pin!(server);
+
+        let admin = listeners.admin.map(|listener| {
+            tokio::spawn(serve_admin(
+                listener,
+                self.metrics.clone(),
+                stop_accepting.clone().cancelled_owned(),
+            ))
+        });
+
+        let result = tokio::select! {
+            result = &mut server => result.map_err(ServeError::from),
+            () = shutdown => {
+                for service in self.services.iter().copied().chain([""]) {
+                    self.health.set_service_status(service, ServingStatus::NotServing).await;
+                }
+                stop_accepting.cancel();
+                match tokio::time::timeout(self.settings.grace_period, &mut server).await {
+                    Ok(result) => result.map_err(ServeError::from),
+                    Err(_) => {
+                        tracing::warn!(
+                            grace_period = ?self.settings.grace_period,
+                            "grace period over; cancelling the calls still in flight"
+                        );
+                        Ok(())
+                    }
+                }
+            }
+        };
+        stop_accepting.cancel();
+        if let Some(admin) = admin {
+            match admin.await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => return Err(ServeError::Admin(error)),
+                Err(join_error) => std::panic::resume_unwind(join_error.into_panic()),
+            }
+        }
+        result
+    }
+
+    fn reflection_builder(&self) -> tonic_reflection::server::Builder<'static> {
+        let builder = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(bookstore_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
+        self.services
+            .iter()
+            .copied()
+            .chain([HEALTH_SERVICE])
+            .chain(REFLECTION_SERVICES)
+            .fold(builder, |builder, name| builder.with_service_name(name))
+    }
+
+    /// The standard method table narrowed to what this server serves, so metrics only show
+    /// series for methods that can actually be called here.
+    fn served_methods(&self) -> MethodTable {
+        let served: Vec<&str> = self
+            .services
+            .iter()
+            .copied()
+            .chain([HEALTH_SERVICE])
+            .chain(REFLECTION_SERVICES)
+            .collect();
+        MethodTable::standard().retain_services(&served)
+    }
+}

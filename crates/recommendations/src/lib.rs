@@ -1,0 +1,1 @@
+//! The Recommendations service (under construction).
