@@ -50,6 +50,15 @@ pub mod factorial {
     }
 }
 
+/// `bookstore.demo.*`: the server- and client-streaming examples.
+pub mod demo {
+    /// `bookstore.demo.v1`
+    #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/bookstore.demo.v1.rs"));
+    }
+}
+
 /// `bookstore.testing.*`: the middleware test harness's dummy service.
 pub mod testing {
     /// `bookstore.testing.v1`
