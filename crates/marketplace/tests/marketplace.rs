@@ -1,0 +1,246 @@
+//! The marketplace against a real gRPC upstream on 127.0.0.1: a fake Recommendations service
+//! whose speed and availability each test controls.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bookstore_platform::Metrics;
+use bookstore_platform::client::UpstreamTimeouts;
+use bookstore_platform::config::ServerSettings;
+use bookstore_platform::server::{GrpcServer, Listeners};
+use bookstore_platform::shutdown::Shutdown;
+use bookstore_proto::recommendations::v1;
+use bookstore_proto::recommendations::v1::recommendations_service_server::{
+    RecommendationsService, RecommendationsServiceServer,
+};
+use marketplace::Config;
+use tokio::net::TcpListener;
+use tonic::{Request, Response, Status};
+
+/// Answers with `max_results` made-up books of the requested category, after `delay`.
+#[derive(Clone, Default)]
+struct FakeRecommendations {
+    delay: Duration,
+    request_ids: Arc<Mutex<Vec<String>>>,
+}
+
+#[tonic::async_trait]
+impl RecommendationsService for FakeRecommendations {
+    async fn recommend(
+        &self,
+        request: Request<v1::RecommendRequest>,
+    ) -> Result<Response<v1::RecommendResponse>, Status> {
+        if let Some(id) = request.metadata().get("x-request-id") {
+            self.request_ids.lock().unwrap().push(id.to_str().unwrap().to_owned());
+        }
+        tokio::time::sleep(self.delay).await;
+        let request = request.into_inner();
+        let books = (0..request.max_results)
+            .map(|i| v1::Book {
+                id: i.into(),
+                title: format!("Book {i} <of> category {}", request.category),
+                author: "An Author".into(),
+                category: request.category,
+                year: 2000,
+            })
+            .collect();
+        Ok(Response::new(v1::RecommendResponse { books }))
+    }
+
+    async fn list_categories(
+        &self,
+        _: Request<v1::ListCategoriesRequest>,
+    ) -> Result<Response<v1::ListCategoriesResponse>, Status> {
+        Ok(Response::new(v1::ListCategoriesResponse::default()))
+    }
+}
+
+struct Running {
+    addr: SocketAddr,
+    shutdown: Shutdown,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.shutdown.trigger();
+    }
+}
+
+async fn start_upstream(listener: TcpListener, fake: FakeRecommendations) -> Running {
+    let listeners = Listeners { grpc: listener, admin: None };
+    let addr = listeners.grpc_addr();
+    let shutdown = Shutdown::new();
+    let stop = shutdown.wait_owned();
+    let server = GrpcServer::new(&ServerSettings::default(), &Metrics::new())
+        .add_service(RecommendationsServiceServer::new(fake));
+    tokio::spawn(async move { server.serve(listeners, stop).await.unwrap() });
+    Running { addr, shutdown }
+}
+
+/// A port nothing listens on (yet).
+async fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port()
+}
+
+async fn start_marketplace(recommendations_port: u16) -> Running {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = Config {
+        recommendations_host: "127.0.0.1".into(),
+        recommendations_port,
+        upstream: UpstreamTimeouts {
+            upstream_timeout: Duration::from_millis(300),
+            upstream_connect_timeout: Duration::from_millis(200),
+        },
+        ..Config::default()
+    };
+    let shutdown = Shutdown::new();
+    let stop = shutdown.wait_owned();
+    tokio::spawn(async move { marketplace::run(listener, config, stop).await.unwrap() });
+    Running { addr, shutdown }
+}
+
+async fn get(base: &Running, path: &str) -> (u16, String) {
+    let response = reqwest::get(format!("http://{}{path}", base.addr)).await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn system(fake: FakeRecommendations) -> (Running, Running) {
+    let upstream = start_upstream(TcpListener::bind("127.0.0.1:0").await.unwrap(), fake).await;
+    let web = start_marketplace(upstream.addr.port()).await;
+    (upstream, web)
+}
+
+#[tokio::test]
+async fn homepage_passes_the_tutorials_integration_test() {
+    let (_upstream, web) = system(FakeRecommendations::default()).await;
+    let (status, html) = get(&web, "/").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<title>Online Books For You</title>"));
+    assert_eq!(html.matches("<li>").count(), 3, "{html}");
+    assert!(html.contains("<h1>Mystery books you may like</h1>"));
+    // Titles are escaped: a title cannot inject markup.
+    assert!(html.contains("Book 0 &#60;of&#62; category 1") || html.contains("Book 0 &lt;of&gt; category 1"), "{html}");
+}
+
+#[tokio::test]
+async fn any_category_can_be_browsed() {
+    let (_upstream, web) = system(FakeRecommendations::default()).await;
+    let (status, html) = get(&web, "/?category=science_fiction").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<h1>Science fiction books you may like</h1>"), "{html}");
+    assert!(html.contains(&format!("category {}", v1::Category::ScienceFiction as i32)));
+    assert_eq!(html.matches("<li>").count(), 3);
+    let (_, html) = get(&web, "/?category=history").await;
+    assert!(html.contains("<h1>History books you may like</h1>"));
+}
+
+#[tokio::test]
+async fn json_api_returns_books() {
+    let (_upstream, web) = system(FakeRecommendations::default()).await;
+    let (status, body) = get(&web, "/api/recommendations?category=fantasy&max_results=5").await;
+    assert_eq!(status, 200);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["category"], "fantasy");
+    assert_eq!(json["books"].as_array().unwrap().len(), 5);
+    assert_eq!(json["books"][0]["author"], "An Author");
+}
+
+#[tokio::test]
+async fn bad_queries_get_a_400_that_says_what_is_wrong() {
+    let (_upstream, web) = system(FakeRecommendations::default()).await;
+    let (status, html) = get(&web, "/?category=poetry").await;
+    assert_eq!(status, 400);
+    assert!(html.contains("There is no category called &#34;poetry&#34;") || html.contains("There is no category called &quot;poetry&quot;"), "{html}");
+    assert!(html.contains("science_fiction"));
+    let (status, html) = get(&web, "/?category=%3Cscript%3E").await;
+    assert_eq!(status, 400);
+    assert!(!html.contains("<script>"));
+    for query in ["max_results=0", "max_results=51", "max_results=three", "max_results=-1", "category=x"] {
+        let (status, body) = get(&web, &format!("/api/recommendations?{query}")).await;
+        assert_eq!(status, 400, "{query}");
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert!(!json["error"].as_str().unwrap().is_empty(), "{query}");
+    }
+}
+
+#[tokio::test]
+async fn upstream_down_still_renders_the_page_with_a_notice() {
+    let web = start_marketplace(free_port().await).await;
+    let started = Instant::now();
+    let (status, html) = get(&web, "/").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Recommendations are unavailable right now"), "{html}");
+    assert_eq!(html.matches("<li>").count(), 0);
+    assert!(started.elapsed() < Duration::from_secs(5), "answered promptly");
+    let (status, body) = get(&web, "/api/recommendations").await;
+    assert_eq!(status, 503);
+    assert!(body.contains("unavailable"));
+}
+
+#[tokio::test]
+async fn slow_upstream_is_cut_at_the_deadline() {
+    let fake = FakeRecommendations { delay: Duration::from_secs(10), ..Default::default() };
+    let (_upstream, web) = system(fake).await;
+    let started = Instant::now();
+    let (status, html) = get(&web, "/").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Recommendations are unavailable right now"));
+    assert!(started.elapsed() < Duration::from_secs(5), "the 300 ms deadline held, not the 10 s delay");
+}
+
+#[tokio::test]
+async fn recommendations_come_back_without_a_restart() {
+    let port = free_port().await;
+    let web = start_marketplace(port).await;
+    let (_, html) = get(&web, "/").await;
+    assert!(html.contains("unavailable"));
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let _upstream = start_upstream(listener, FakeRecommendations::default()).await;
+    let mut last = String::new();
+    for _ in 0..50 {
+        let (status, html) = get(&web, "/").await;
+        assert_eq!(status, 200);
+        if html.matches("<li>").count() == 3 {
+            return;
+        }
+        last = html;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("recommendations never came back: {last}");
+}
+
+#[tokio::test]
+async fn request_id_reaches_the_upstream_and_comes_back() {
+    let fake = FakeRecommendations::default();
+    let seen = fake.request_ids.clone();
+    let (_upstream, web) = system(fake).await;
+    let response = reqwest::Client::new()
+        .get(format!("http://{}/", web.addr))
+        .header("x-request-id", "req-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "req-42");
+    assert_eq!(*seen.lock().unwrap(), ["req-42"]);
+    // Without one, the marketplace assigns an id and still propagates it.
+    let response = reqwest::get(format!("http://{}/", web.addr)).await.unwrap();
+    let assigned = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(seen.lock().unwrap().last().unwrap(), &assigned);
+}
+
+#[tokio::test]
+async fn health_and_metrics_are_served() {
+    let (_upstream, web) = system(FakeRecommendations::default()).await;
+    assert_eq!(get(&web, "/healthz").await, (200, "ok\n".to_owned()));
+    get(&web, "/").await;
+    get(&web, "/?category=nope").await;
+    let (status, metrics) = get(&web, "/metrics").await;
+    assert_eq!(status, 200);
+    assert!(metrics.contains(r#"http_requests_total{method="GET",route="/",status="200"} 1"#), "{metrics}");
+    assert!(metrics.contains(r#"http_requests_total{method="GET",route="/",status="400"} 1"#));
+    assert!(metrics.contains(
+        r#"grpc_client_handled_total{grpc_type="unary",grpc_service="bookstore.recommendations.v1.RecommendationsService",grpc_method="Recommend",grpc_code="OK"} 1"#
+    ), "{metrics}");
+}
