@@ -1,0 +1,43 @@
+//! The Online Books For You launcher.
+//!
+//! `bookstore up` runs every service of the system in one process, on the same ports and with
+//! the same code as their own binaries, so a newcomer sees the whole system with one command
+//! and no external services. Ctrl+C (or SIGTERM) shuts everything down gracefully; a second
+//! one exits at once.
+
+pub mod up;
+
+use clap::{Parser, Subcommand};
+
+/// `bookstore`'s command line.
+#[derive(Parser, Debug)]
+#[command(name = "bookstore", version, about = "Runs Online Books For You locally.")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `bookstore`'s subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Runs every service locally until Ctrl+C.
+    Up(up::UpArgs),
+}
+
+/// Why the launcher failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A listener could not be bound (a port already in use, say).
+    #[error(transparent)]
+    Bind(#[from] bookstore_platform::ServeError),
+    /// A service stopped with an error.
+    #[error("{service}: {source}")]
+    Service {
+        /// Which service.
+        service: &'static str,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}

@@ -1,0 +1,24 @@
+//! `bookstore`: the Online Books For You launcher (see the library docs).
+
+use std::process::ExitCode;
+
+use bookstore::{Cli, Command};
+use bookstore_platform::config::ServerSettings;
+use bookstore_platform::{Shutdown, telemetry};
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(ServerSettings::default().log_format);
+    let result = match cli.command {
+        Command::Up(args) => bookstore::up::run(args, Shutdown::on_signals()).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bookstore: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! End to end: `bookstore up` as a real process, the tutorial's integration test against it,
+//! then a graceful stop on SIGTERM. It listens on its own loopback address (127.0.0.3) so it
+//! cannot collide with anything a developer runs on 127.0.0.1.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const HOST: &str = "127.0.0.3";
+
+struct Launcher(Child);
+
+impl Drop for Launcher {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill").args([name, &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+}
+
+fn wait_for_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "did not exit within {limit:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn up_runs_the_system_and_stops_gracefully() {
+    let child = Command::new(env!("CARGO_BIN_EXE_bookstore"))
+        .args(["up", "--host", HOST])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut launcher = Launcher(child);
+    let mut stdout = BufReader::new(launcher.0.stdout.take().unwrap());
+    let mut banner = String::new();
+    while !banner.contains("Press Ctrl+C") {
+        assert!(stdout.read_line(&mut banner).unwrap() > 0, "launcher exited early: {banner}");
+    }
+    assert!(banner.contains(&format!("http://{HOST}:5000/")), "{banner}");
+    assert!(banner.contains(&format!("grpc://{HOST}:50051")), "{banner}");
+
+    // The tutorial's marketplace_integration_test, against the real system.
+    let url = format!("http://{HOST}:5000/");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let html = loop {
+        match reqwest::get(&url).await {
+            Ok(response) if response.status() == 200 => {
+                let html = response.text().await.unwrap();
+                if html.matches("<li>").count() == 3 {
+                    break html;
+                }
+            }
+            _ => {}
+        }
+        assert!(Instant::now() < deadline, "the homepage never showed recommendations");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(html.contains("<title>Online Books For You</title>"));
+    let mystery = ["The Maltese Falcon", "Murder on the Orient Express", "The Hound of the Baskervilles"];
+    let sci_fi = reqwest::get(format!("{url}?category=science_fiction")).await.unwrap().text().await.unwrap();
+    assert!(sci_fi.contains("Science fiction books you may like"));
+    assert!(mystery.iter().all(|title| !sci_fi.contains(title)), "only science fiction is shown");
+    let metrics = reqwest::get(format!("http://{HOST}:9101/metrics")).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("grpc_server_handled_total{grpc_type=\"unary\",grpc_service=\"bookstore.recommendations.v1.RecommendationsService\",grpc_method=\"Recommend\",grpc_code=\"OK\"}"), "{metrics}");
+
+    signal(&launcher.0, "-TERM");
+    let status = wait_for_exit(&mut launcher.0, Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert!(rest.contains("stopped"), "{rest}");
+}
+
+#[test]
+fn a_port_in_use_fails_fast_with_a_clear_message() {
+    let _taken = std::net::TcpListener::bind(("127.0.0.4", 5000)).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_bookstore"))
+        .args(["up", "--host", "127.0.0.4"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot listen on 127.0.0.4:5000"), "{stderr}");
+}
