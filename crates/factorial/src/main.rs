@@ -1,0 +1,26 @@
+//! `factorial`: runs the Factorial gRPC service until SIGTERM/SIGINT.
+
+use std::process::ExitCode;
+
+use bookstore_platform::server::Listeners;
+use bookstore_platform::{Shutdown, telemetry};
+use clap::Parser;
+use factorial::Config;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = Config::parse();
+    telemetry::init(config.server.log_format);
+    let result = async {
+        let listeners =
+            Listeners::bind(&config.host, config.port, Some(config.metrics_port)).await?;
+        factorial::run(listeners, config, Shutdown::on_signals().wait_owned()).await
+    };
+    match result.await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("factorial: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
