@@ -11,7 +11,11 @@ use clap::{Parser, Subcommand};
 
 /// `bookstore`'s command line.
 #[derive(Parser, Debug)]
-#[command(name = "bookstore", version, about = "Runs Online Books For You locally.")]
+#[command(
+    name = "bookstore",
+    version,
+    about = "Runs Online Books For You locally."
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

@@ -30,7 +30,10 @@ where
     run.await.map_err(|error| {
         tracing::error!(service, %error, "service failed; shutting the system down");
         shutdown.trigger();
-        Error::Service { service, source: Box::new(error) }
+        Error::Service {
+            service,
+            source: Box::new(error),
+        }
     })
 }
 
@@ -49,9 +52,16 @@ pub async fn run(args: UpArgs, shutdown: Shutdown) -> Result<(), Error> {
     };
     let marketplace_listener = bind(&args.host, marketplace_config.port).await?;
 
-    let shown = if args.host == "0.0.0.0" { "localhost" } else { args.host.as_str() };
+    let shown = if args.host == "0.0.0.0" {
+        "localhost"
+    } else {
+        args.host.as_str()
+    };
     println!("Online Books For You is running:");
-    println!("  marketplace       http://{shown}:{}/", marketplace_config.port);
+    println!(
+        "  marketplace       http://{shown}:{}/",
+        marketplace_config.port
+    );
     println!(
         "  recommendations   grpc://{shown}:{}   (metrics: http://{shown}:{}/metrics)",
         recommendations_config.port, recommendations_config.metrics_port
@@ -62,12 +72,20 @@ pub async fn run(args: UpArgs, shutdown: Shutdown) -> Result<(), Error> {
         supervise(
             "recommendations",
             shutdown.clone(),
-            recommendations::run(recommendations_listeners, recommendations_config, shutdown.wait_owned()),
+            recommendations::run(
+                recommendations_listeners,
+                recommendations_config,
+                shutdown.wait_owned()
+            ),
         ),
         supervise(
             "marketplace",
             shutdown.clone(),
-            marketplace::run(marketplace_listener, marketplace_config, shutdown.wait_owned()),
+            marketplace::run(
+                marketplace_listener,
+                marketplace_config,
+                shutdown.wait_owned()
+            ),
         ),
     );
     results.0?;

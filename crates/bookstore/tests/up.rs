@@ -18,7 +18,10 @@ impl Drop for Launcher {
 }
 
 fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill").args([name, &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args([name, &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
 }
 
@@ -45,7 +48,10 @@ async fn up_runs_the_system_and_stops_gracefully() {
     let mut stdout = BufReader::new(launcher.0.stdout.take().unwrap());
     let mut banner = String::new();
     while !banner.contains("Press Ctrl+C") {
-        assert!(stdout.read_line(&mut banner).unwrap() > 0, "launcher exited early: {banner}");
+        assert!(
+            stdout.read_line(&mut banner).unwrap() > 0,
+            "launcher exited early: {banner}"
+        );
     }
     assert!(banner.contains(&format!("http://{HOST}:5000/")), "{banner}");
     assert!(banner.contains(&format!("grpc://{HOST}:50051")), "{banner}");
@@ -63,15 +69,35 @@ async fn up_runs_the_system_and_stops_gracefully() {
             }
             _ => {}
         }
-        assert!(Instant::now() < deadline, "the homepage never showed recommendations");
+        assert!(
+            Instant::now() < deadline,
+            "the homepage never showed recommendations"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(html.contains("<title>Online Books For You</title>"));
-    let mystery = ["The Maltese Falcon", "Murder on the Orient Express", "The Hound of the Baskervilles"];
-    let sci_fi = reqwest::get(format!("{url}?category=science_fiction")).await.unwrap().text().await.unwrap();
+    let mystery = [
+        "The Maltese Falcon",
+        "Murder on the Orient Express",
+        "The Hound of the Baskervilles",
+    ];
+    let sci_fi = reqwest::get(format!("{url}?category=science_fiction"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(sci_fi.contains("Science fiction books you may like"));
-    assert!(mystery.iter().all(|title| !sci_fi.contains(title)), "only science fiction is shown");
-    let metrics = reqwest::get(format!("http://{HOST}:9101/metrics")).await.unwrap().text().await.unwrap();
+    assert!(
+        mystery.iter().all(|title| !sci_fi.contains(title)),
+        "only science fiction is shown"
+    );
+    let metrics = reqwest::get(format!("http://{HOST}:9101/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("grpc_server_handled_total{grpc_type=\"unary\",grpc_service=\"bookstore.recommendations.v1.RecommendationsService\",grpc_method=\"Recommend\",grpc_code=\"OK\"}"), "{metrics}");
 
     signal(&launcher.0, "-TERM");
@@ -91,5 +117,8 @@ fn a_port_in_use_fails_fast_with_a_clear_message() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("cannot listen on 127.0.0.4:5000"), "{stderr}");
+    assert!(
+        stderr.contains("cannot listen on 127.0.0.4:5000"),
+        "{stderr}"
+    );
 }

@@ -6,7 +6,10 @@ use bookstore_proto::recommendations::v1;
 
 /// The URL slug of a category: `CATEGORY_SCIENCE_FICTION` → `science_fiction`.
 pub fn slug(category: v1::Category) -> String {
-    category.as_str_name().trim_start_matches("CATEGORY_").to_ascii_lowercase()
+    category
+        .as_str_name()
+        .trim_start_matches("CATEGORY_")
+        .to_ascii_lowercase()
 }
 
 /// The category a slug names (never `Unspecified`).
@@ -22,7 +25,10 @@ pub fn from_slug(slug: &str) -> Option<v1::Category> {
 pub fn display_name(category: v1::Category) -> String {
     let words = slug(category).replace('_', " ");
     let mut chars = words.chars();
-    chars.next().map(|first| first.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+    chars
+        .next()
+        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
 }
 
 /// Every category, in the API's order.
@@ -40,9 +46,19 @@ mod tests {
             assert_eq!(from_slug(&slug(category)), Some(category));
         }
         assert_eq!(slug(v1::Category::ScienceFiction), "science_fiction");
-        assert_eq!(display_name(v1::Category::ScienceFiction), "Science fiction");
+        assert_eq!(
+            display_name(v1::Category::ScienceFiction),
+            "Science fiction"
+        );
         assert_eq!(display_name(v1::Category::Mystery), "Mystery");
-        for bad in ["", "unspecified", "MYSTERY", "category_mystery", "poetry", "mystery;drop"] {
+        for bad in [
+            "",
+            "unspecified",
+            "MYSTERY",
+            "category_mystery",
+            "poetry",
+            "mystery;drop",
+        ] {
             assert_eq!(from_slug(bad), None, "{bad}");
         }
         assert!(all().count() >= 6);

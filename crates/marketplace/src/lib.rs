@@ -28,7 +28,11 @@ pub const DEFAULT_RECOMMENDATIONS_PORT: u16 = 50051;
 
 /// The web app's configuration: flags, each with an environment variable.
 #[derive(clap::Parser, Clone, Debug, PartialEq, Eq)]
-#[command(name = "marketplace", version, about = "The Marketplace web app of Online Books For You.")]
+#[command(
+    name = "marketplace",
+    version,
+    about = "The Marketplace web app of Online Books For You."
+)]
 pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "BIND_HOST", default_value = "0.0.0.0")]
@@ -71,7 +75,11 @@ impl Default for Config {
 impl Config {
     /// Where Recommendations is and how long calls to it may take.
     pub fn upstream(&self) -> UpstreamConfig {
-        UpstreamConfig::new(&self.recommendations_host, self.recommendations_port, &self.upstream)
+        UpstreamConfig::new(
+            &self.recommendations_host,
+            self.recommendations_port,
+            &self.upstream,
+        )
     }
 }
 
@@ -90,7 +98,9 @@ pub async fn run(
         recommendations = %upstream.uri(),
         "marketplace serving"
     );
-    let app = router(AppState { recommendations: Recommendations::new(channel, upstream) });
+    let app = router(AppState {
+        recommendations: Recommendations::new(channel, upstream),
+    });
     serve_http(listener, app, &metrics, &config.server, shutdown).await?;
     Ok(())
 }
@@ -103,6 +113,9 @@ mod tests {
 
     #[test]
     fn default_config_matches_the_flags_defaults() {
-        assert_eq!(Config::try_parse_from(["marketplace"]).unwrap(), Config::default());
+        assert_eq!(
+            Config::try_parse_from(["marketplace"]).unwrap(),
+            Config::default()
+        );
     }
 }

@@ -51,7 +51,10 @@ impl HomePage {
 
     /// The page when recommendations cannot be fetched: still a page, with a notice.
     pub fn unavailable(category: v1::Category, notice: &'static str) -> Self {
-        Self { unavailable: Some(notice), ..Self::new(category, Vec::new()) }
+        Self {
+            unavailable: Some(notice),
+            ..Self::new(category, Vec::new())
+        }
     }
 }
 
@@ -67,6 +70,10 @@ pub struct ErrorPage {
 impl ErrorPage {
     /// A page titled `title` explaining `message`.
     pub fn new(title: &'static str, message: String) -> Self {
-        Self { categories: navigation(None), title, message }
+        Self {
+            categories: navigation(None),
+            title,
+            message,
+        }
     }
 }

@@ -83,12 +83,16 @@ fn max_results_of(query: &PageQuery) -> Result<i32, Error> {
 
 fn parse_query(query: Result<Query<PageQuery>, QueryRejection>) -> Result<PageQuery, Error> {
     query.map(|Query(query)| query).map_err(|rejection| {
-        Error::BadQuery(format!("The query string is not understood: {}.", rejection.body_text()))
+        Error::BadQuery(format!(
+            "The query string is not understood: {}.",
+            rejection.body_text()
+        ))
     })
 }
 
 fn request_id(id: &Option<Extension<RequestId>>) -> Option<&str> {
-    id.as_ref().and_then(|Extension(id)| id.header_value().to_str().ok())
+    id.as_ref()
+        .and_then(|Extension(id)| id.header_value().to_str().ok())
 }
 
 async fn homepage(
@@ -100,7 +104,11 @@ async fn homepage(
         Ok(category) => category,
         Err(error) => return html_error(&error),
     };
-    let page = match state.recommendations.recommend(category, HOMEPAGE_RESULTS, request_id(&id)).await {
+    let page = match state
+        .recommendations
+        .recommend(category, HOMEPAGE_RESULTS, request_id(&id))
+        .await
+    {
         Ok(books) => HomePage::new(category, books),
         Err(_) => HomePage::unavailable(category, UNAVAILABLE_MESSAGE),
     };
@@ -122,8 +130,14 @@ async fn api_recommendations(
         let query = parse_query(query)?;
         let category = category_of(&query)?;
         let max_results = max_results_of(&query)?;
-        let books = state.recommendations.recommend(category, max_results, request_id(&id)).await?;
-        Ok::<_, Error>(ApiAnswer { category: category::slug(category), books })
+        let books = state
+            .recommendations
+            .recommend(category, max_results, request_id(&id))
+            .await?;
+        Ok::<_, Error>(ApiAnswer {
+            category: category::slug(category),
+            books,
+        })
     };
     match answer.await {
         Ok(answer) => Json(answer).into_response(),
@@ -139,7 +153,10 @@ fn html_error(error: &Error) -> Response {
         StatusCode::BAD_REQUEST => "That page does not exist",
         _ => "Something went wrong",
     };
-    render(&ErrorPage::new(title, error.public_message()), error.status())
+    render(
+        &ErrorPage::new(title, error.public_message()),
+        error.status(),
+    )
 }
 
 fn render(page: &impl Template, status: StatusCode) -> Response {
@@ -147,7 +164,11 @@ fn render(page: &impl Template, status: StatusCode) -> Response {
         Ok(html) => (status, Html(html)).into_response(),
         Err(error) => {
             tracing::error!(%error, "rendering a page failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, Error::from(error).public_message()).into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Error::from(error).public_message(),
+            )
+                .into_response()
         }
     }
 }

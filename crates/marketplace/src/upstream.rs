@@ -29,7 +29,10 @@ pub struct Recommendations {
 impl Recommendations {
     /// Calls the service at `config` over `channel`.
     pub fn new(channel: GrpcChannel, config: UpstreamConfig) -> Self {
-        Self { client: RecommendationsServiceClient::new(channel), config }
+        Self {
+            client: RecommendationsServiceClient::new(channel),
+            config,
+        }
     }
 
     /// Up to `max_results` books of `category`, within the call deadline.
@@ -40,24 +43,38 @@ impl Recommendations {
         request_id: Option<&str>,
     ) -> Result<Vec<BookView>, Error> {
         let request = self.config.request(
-            v1::RecommendRequest { user_id: 1, category: category.into(), max_results },
+            v1::RecommendRequest {
+                user_id: 1,
+                category: category.into(),
+                max_results,
+            },
             request_id,
         );
-        let response = self.client.clone().recommend(request).await.map_err(|status| {
-            tracing::warn!(
-                code = ?status.code(),
-                message = status.message(),
-                request_id = request_id.unwrap_or("-"),
-                upstream = %self.config.uri(),
-                "recommendations call failed"
-            );
-            Error::Upstream(status)
-        })?;
+        let response = self
+            .client
+            .clone()
+            .recommend(request)
+            .await
+            .map_err(|status| {
+                tracing::warn!(
+                    code = ?status.code(),
+                    message = status.message(),
+                    request_id = request_id.unwrap_or("-"),
+                    upstream = %self.config.uri(),
+                    "recommendations call failed"
+                );
+                Error::Upstream(status)
+            })?;
         Ok(response
             .into_inner()
             .books
             .into_iter()
-            .map(|book| BookView { id: book.id, title: book.title, author: book.author, year: book.year })
+            .map(|book| BookView {
+                id: book.id,
+                title: book.title,
+                author: book.author,
+                year: book.year,
+            })
             .collect())
     }
 }

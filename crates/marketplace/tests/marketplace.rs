@@ -32,7 +32,10 @@ impl RecommendationsService for FakeRecommendations {
         request: Request<v1::RecommendRequest>,
     ) -> Result<Response<v1::RecommendResponse>, Status> {
         if let Some(id) = request.metadata().get("x-request-id") {
-            self.request_ids.lock().unwrap().push(id.to_str().unwrap().to_owned());
+            self.request_ids
+                .lock()
+                .unwrap()
+                .push(id.to_str().unwrap().to_owned());
         }
         tokio::time::sleep(self.delay).await;
         let request = request.into_inner();
@@ -68,7 +71,10 @@ impl Drop for Running {
 }
 
 async fn start_upstream(listener: TcpListener, fake: FakeRecommendations) -> Running {
-    let listeners = Listeners { grpc: listener, admin: None };
+    let listeners = Listeners {
+        grpc: listener,
+        admin: None,
+    };
     let addr = listeners.grpc_addr();
     let shutdown = Shutdown::new();
     let stop = shutdown.wait_owned();
@@ -80,7 +86,12 @@ async fn start_upstream(listener: TcpListener, fake: FakeRecommendations) -> Run
 
 /// A port nothing listens on (yet).
 async fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn start_marketplace(recommendations_port: u16) -> Running {
@@ -102,7 +113,9 @@ async fn start_marketplace(recommendations_port: u16) -> Running {
 }
 
 async fn get(base: &Running, path: &str) -> (u16, String) {
-    let response = reqwest::get(format!("http://{}{path}", base.addr)).await.unwrap();
+    let response = reqwest::get(format!("http://{}{path}", base.addr))
+        .await
+        .unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
@@ -121,7 +134,11 @@ async fn homepage_passes_the_tutorials_integration_test() {
     assert_eq!(html.matches("<li>").count(), 3, "{html}");
     assert!(html.contains("<h1>Mystery books you may like</h1>"));
     // Titles are escaped: a title cannot inject markup.
-    assert!(html.contains("Book 0 &#60;of&#62; category 1") || html.contains("Book 0 &lt;of&gt; category 1"), "{html}");
+    assert!(
+        html.contains("Book 0 &#60;of&#62; category 1")
+            || html.contains("Book 0 &lt;of&gt; category 1"),
+        "{html}"
+    );
 }
 
 #[tokio::test]
@@ -129,7 +146,10 @@ async fn any_category_can_be_browsed() {
     let (_upstream, web) = system(FakeRecommendations::default()).await;
     let (status, html) = get(&web, "/?category=science_fiction").await;
     assert_eq!(status, 200);
-    assert!(html.contains("<h1>Science fiction books you may like</h1>"), "{html}");
+    assert!(
+        html.contains("<h1>Science fiction books you may like</h1>"),
+        "{html}"
+    );
     assert!(html.contains(&format!("category {}", v1::Category::ScienceFiction as i32)));
     assert_eq!(html.matches("<li>").count(), 3);
     let (_, html) = get(&web, "/?category=history").await;
@@ -152,12 +172,22 @@ async fn bad_queries_get_a_400_that_says_what_is_wrong() {
     let (_upstream, web) = system(FakeRecommendations::default()).await;
     let (status, html) = get(&web, "/?category=poetry").await;
     assert_eq!(status, 400);
-    assert!(html.contains("There is no category called &#34;poetry&#34;") || html.contains("There is no category called &quot;poetry&quot;"), "{html}");
+    assert!(
+        html.contains("There is no category called &#34;poetry&#34;")
+            || html.contains("There is no category called &quot;poetry&quot;"),
+        "{html}"
+    );
     assert!(html.contains("science_fiction"));
     let (status, html) = get(&web, "/?category=%3Cscript%3E").await;
     assert_eq!(status, 400);
     assert!(!html.contains("<script>"));
-    for query in ["max_results=0", "max_results=51", "max_results=three", "max_results=-1", "category=x"] {
+    for query in [
+        "max_results=0",
+        "max_results=51",
+        "max_results=three",
+        "max_results=-1",
+        "category=x",
+    ] {
         let (status, body) = get(&web, &format!("/api/recommendations?{query}")).await;
         assert_eq!(status, 400, "{query}");
         let json: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -171,9 +201,15 @@ async fn upstream_down_still_renders_the_page_with_a_notice() {
     let started = Instant::now();
     let (status, html) = get(&web, "/").await;
     assert_eq!(status, 200);
-    assert!(html.contains("Recommendations are unavailable right now"), "{html}");
+    assert!(
+        html.contains("Recommendations are unavailable right now"),
+        "{html}"
+    );
     assert_eq!(html.matches("<li>").count(), 0);
-    assert!(started.elapsed() < Duration::from_secs(5), "answered promptly");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "answered promptly"
+    );
     let (status, body) = get(&web, "/api/recommendations").await;
     assert_eq!(status, 503);
     assert!(body.contains("unavailable"));
@@ -181,13 +217,19 @@ async fn upstream_down_still_renders_the_page_with_a_notice() {
 
 #[tokio::test]
 async fn slow_upstream_is_cut_at_the_deadline() {
-    let fake = FakeRecommendations { delay: Duration::from_secs(10), ..Default::default() };
+    let fake = FakeRecommendations {
+        delay: Duration::from_secs(10),
+        ..Default::default()
+    };
     let (_upstream, web) = system(fake).await;
     let started = Instant::now();
     let (status, html) = get(&web, "/").await;
     assert_eq!(status, 200);
     assert!(html.contains("Recommendations are unavailable right now"));
-    assert!(started.elapsed() < Duration::from_secs(5), "the 300 ms deadline held, not the 10 s delay");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the 300 ms deadline held, not the 10 s delay"
+    );
 }
 
 #[tokio::test]
@@ -226,7 +268,10 @@ async fn request_id_reaches_the_upstream_and_comes_back() {
     assert_eq!(*seen.lock().unwrap(), ["req-42"]);
     // Without one, the marketplace assigns an id and still propagates it.
     let response = reqwest::get(format!("http://{}/", web.addr)).await.unwrap();
-    let assigned = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let assigned = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(seen.lock().unwrap().last().unwrap(), &assigned);
 }
 
@@ -238,7 +283,10 @@ async fn health_and_metrics_are_served() {
     get(&web, "/?category=nope").await;
     let (status, metrics) = get(&web, "/metrics").await;
     assert_eq!(status, 200);
-    assert!(metrics.contains(r#"http_requests_total{method="GET",route="/",status="200"} 1"#), "{metrics}");
+    assert!(
+        metrics.contains(r#"http_requests_total{method="GET",route="/",status="200"} 1"#),
+        "{metrics}"
+    );
     assert!(metrics.contains(r#"http_requests_total{method="GET",route="/",status="400"} 1"#));
     assert!(metrics.contains(
         r#"grpc_client_handled_total{grpc_type="unary",grpc_service="bookstore.recommendations.v1.RecommendationsService",grpc_method="Recommend",grpc_code="OK"} 1"#

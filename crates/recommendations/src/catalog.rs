@@ -78,7 +78,9 @@ impl Category {
 
     /// The category with this slug.
     pub fn from_slug(slug: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|category| category.slug() == slug)
+        Self::ALL
+            .into_iter()
+            .find(|category| category.slug() == slug)
     }
 
     fn index(self) -> usize {
@@ -133,8 +135,10 @@ impl Catalog {
 
     /// Reads and validates a catalog file.
     pub fn load(path: &Path) -> Result<Self, Error> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| Error::CatalogRead { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| Error::CatalogRead {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::parse(&text, &path.display().to_string())
     }
 
@@ -144,8 +148,10 @@ impl Catalog {
             origin: origin.to_owned(),
             message: error.message().to_owned() + &line_of(text, error.span()),
         })?;
-        let invalid =
-            |problem: String| Error::CatalogInvalid { origin: origin.to_owned(), problem };
+        let invalid = |problem: String| Error::CatalogInvalid {
+            origin: origin.to_owned(),
+            problem,
+        };
         if file.book.is_empty() {
             return Err(invalid("it contains no books".to_owned()));
         }
@@ -217,7 +223,11 @@ mod tests {
     fn built_in_catalog_has_the_tutorials_books_and_more() {
         let catalog = Catalog::built_in().unwrap();
         let titles = |category| -> Vec<(u32, &str)> {
-            catalog.books(category).iter().map(|b| (b.id, b.title.as_str())).collect()
+            catalog
+                .books(category)
+                .iter()
+                .map(|b| (b.id, b.title.as_str()))
+                .collect()
         };
         let mystery = titles(Category::Mystery);
         assert!(mystery.contains(&(1, "The Maltese Falcon")));
@@ -231,8 +241,14 @@ mod tests {
         assert!(self_help.contains(&(7, "The 7 Habits of Highly Effective People")));
         assert!(self_help.contains(&(8, "How to Win Friends and Influence People")));
         assert!(self_help.contains(&(9, "Man's Search for Meaning")));
-        assert!(catalog.len() >= 69, "at least 60 books beyond the tutorial's nine");
-        let populated = Category::ALL.iter().filter(|c| !catalog.books(**c).is_empty()).count();
+        assert!(
+            catalog.len() >= 69,
+            "at least 60 books beyond the tutorial's nine"
+        );
+        let populated = Category::ALL
+            .iter()
+            .filter(|c| !catalog.books(**c).is_empty())
+            .count();
         assert!(populated >= 6);
     }
 
@@ -249,7 +265,10 @@ mod tests {
     #[test]
     fn rejects_duplicate_ids() {
         let text = book(1, "A", "mystery") + &book(1, "B", "mystery");
-        assert_eq!(problem(&text), "catalog test.toml is invalid: book id 1 appears more than once");
+        assert_eq!(
+            problem(&text),
+            "catalog test.toml is invalid: book id 1 appears more than once"
+        );
     }
 
     #[test]
@@ -263,14 +282,25 @@ mod tests {
     #[test]
     fn rejects_unknown_categories_naming_the_known_ones() {
         let message = problem(&book(5, "Odes", "poetry"));
-        assert!(message.contains("book 5 has unknown category \"poetry\""), "{message}");
-        assert!(message.contains("mystery, science_fiction, self_help"), "{message}");
+        assert!(
+            message.contains("book 5 has unknown category \"poetry\""),
+            "{message}"
+        );
+        assert!(
+            message.contains("mystery, science_fiction, self_help"),
+            "{message}"
+        );
     }
 
     #[test]
     fn rejects_malformed_files_with_the_line() {
-        let message = problem("[[book]]\nid = 1\ntitle = \"x\"\nauthor = \"y\"\ncategory = \"mystery\"\nyear = \"soon\"\n");
-        assert!(message.starts_with("catalog test.toml is malformed:"), "{message}");
+        let message = problem(
+            "[[book]]\nid = 1\ntitle = \"x\"\nauthor = \"y\"\ncategory = \"mystery\"\nyear = \"soon\"\n",
+        );
+        assert!(
+            message.starts_with("catalog test.toml is malformed:"),
+            "{message}"
+        );
         assert!(message.contains("(line 6)"), "{message}");
         assert!(problem("").contains("contains no books"));
         assert!(problem(&(book(1, "A", "mystery") + "colour = \"red\"\n")).contains("malformed"));

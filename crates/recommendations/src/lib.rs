@@ -16,9 +16,9 @@ pub mod service;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use bookstore_platform::Metrics;
 use bookstore_platform::config::ServerSettings;
 use bookstore_platform::server::{GrpcServer, Listeners};
-use bookstore_platform::Metrics;
 use bookstore_proto::legacy::recommendations_server::RecommendationsServer;
 use bookstore_proto::recommendations::v1::recommendations_service_server::RecommendationsServiceServer;
 
@@ -34,7 +34,11 @@ pub const DEFAULT_METRICS_PORT: u16 = 9101;
 
 /// The service's configuration: flags, each with an environment variable.
 #[derive(clap::Parser, Clone, Debug, PartialEq, Eq)]
-#[command(name = "recommendations", version, about = "The Recommendations gRPC microservice of Online Books For You.")]
+#[command(
+    name = "recommendations",
+    version,
+    about = "The Recommendations gRPC microservice of Online Books For You."
+)]
 pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "BIND_HOST", default_value = "0.0.0.0")]
@@ -123,6 +127,9 @@ mod tests {
 
     #[test]
     fn default_config_matches_the_flags_defaults() {
-        assert_eq!(Config::try_parse_from(["recommendations"]).unwrap(), Config::default());
+        assert_eq!(
+            Config::try_parse_from(["recommendations"]).unwrap(),
+            Config::default()
+        );
     }
 }

@@ -12,7 +12,8 @@ async fn main() -> ExitCode {
     let config = Config::parse();
     telemetry::init(config.server.log_format);
     let result = async {
-        let listeners = Listeners::bind(&config.host, config.port, Some(config.metrics_port)).await?;
+        let listeners =
+            Listeners::bind(&config.host, config.port, Some(config.metrics_port)).await?;
         recommendations::run(listeners, config, Shutdown::on_signals().wait_owned()).await
     };
     match result.await {

@@ -31,7 +31,7 @@ enum Randomness {
     /// The thread-local generator: no shared state on the hot path.
     PerThread,
     /// One seeded generator, for reproducible answers in tests and demos.
-    Seeded(Mutex<StdRng>),
+    Seeded(Box<Mutex<StdRng>>),
 }
 
 /// Picks random books from a catalog.
@@ -42,7 +42,9 @@ pub struct Recommender {
 
 impl std::fmt::Debug for Recommender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Recommender").field("books", &self.catalog.len()).finish_non_exhaustive()
+        f.debug_struct("Recommender")
+            .field("books", &self.catalog.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -50,10 +52,13 @@ impl Recommender {
     /// Recommends from `catalog`; with a `seed`, the sequence of answers is reproducible.
     pub fn new(catalog: Catalog, seed: Option<u64>) -> Self {
         let randomness = match seed {
-            Some(seed) => Randomness::Seeded(Mutex::new(StdRng::seed_from_u64(seed))),
+            Some(seed) => Randomness::Seeded(Box::new(Mutex::new(StdRng::seed_from_u64(seed)))),
             None => Randomness::PerThread,
         };
-        Self { catalog, randomness }
+        Self {
+            catalog,
+            randomness,
+        }
     }
 
     /// The catalog.
@@ -64,11 +69,16 @@ impl Recommender {
     /// Up to `wanted` distinct random books from `category` (see the module docs for the cap).
     pub fn recommend(&self, category: Category, wanted: u64) -> Vec<&Book> {
         let books = self.catalog.books(category);
-        let count = usize::try_from(wanted).unwrap_or(usize::MAX).min(MAX_RESULTS_CAP).min(books.len());
+        let count = usize::try_from(wanted)
+            .unwrap_or(usize::MAX)
+            .min(MAX_RESULTS_CAP)
+            .min(books.len());
         match &self.randomness {
             Randomness::PerThread => books.choose_multiple(&mut rand::rng(), count).collect(),
             Randomness::Seeded(rng) => {
-                let mut rng = rng.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut rng = rng
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 books.choose_multiple(&mut *rng, count).collect()
             }
         }
@@ -104,7 +114,10 @@ mod tests {
     #[test]
     fn a_seed_makes_answers_reproducible() {
         let ids = |r: &Recommender| -> Vec<u32> {
-            (0..5).flat_map(|_| r.recommend(Category::Mystery, 3)).map(|b| b.id).collect()
+            (0..5)
+                .flat_map(|_| r.recommend(Category::Mystery, 3))
+                .map(|b| b.id)
+                .collect()
         };
         assert_eq!(ids(&recommender(Some(7))), ids(&recommender(Some(7))));
     }
@@ -114,9 +127,17 @@ mod tests {
         let recommender = recommender(Some(1));
         let mut seen = HashSet::new();
         for _ in 0..500 {
-            seen.extend(recommender.recommend(Category::Mystery, 1).iter().map(|b| b.id));
+            seen.extend(
+                recommender
+                    .recommend(Category::Mystery, 1)
+                    .iter()
+                    .map(|b| b.id),
+            );
         }
-        assert_eq!(seen.len(), recommender.catalog().books(Category::Mystery).len());
+        assert_eq!(
+            seen.len(),
+            recommender.catalog().books(Category::Mystery).len()
+        );
     }
 
     #[test]

@@ -54,7 +54,9 @@ impl legacy::recommendations_server::Recommendations for LegacyRecommendations {
                 title: book.title.clone(),
             })
             .collect();
-        Ok(Response::new(legacy::RecommendationResponse { recommendations }))
+        Ok(Response::new(legacy::RecommendationResponse {
+            recommendations,
+        }))
     }
 }
 
@@ -119,7 +121,12 @@ impl v1::recommendations_service_server::RecommendationsService for Recommendati
             0 => DEFAULT_MAX_RESULTS as u64,
             wanted => wanted,
         };
-        let books = self.recommender.recommend(category, wanted).into_iter().map(v1_book).collect();
+        let books = self
+            .recommender
+            .recommend(category, wanted)
+            .into_iter()
+            .map(v1_book)
+            .collect();
         Ok(Response::new(v1::RecommendResponse { books }))
     }
 
@@ -157,25 +164,50 @@ mod tests {
         Arc::new(Recommender::new(Catalog::built_in().unwrap(), None))
     }
 
-    async fn legacy(user_id: i32, category: i32, max_results: i32) -> Result<Vec<legacy::BookRecommendation>, Status> {
-        let request = legacy::RecommendationRequest { user_id, category, max_results };
-        let response = LegacyRecommendations::new(recommender()).recommend(Request::new(request)).await?;
+    async fn legacy(
+        user_id: i32,
+        category: i32,
+        max_results: i32,
+    ) -> Result<Vec<legacy::BookRecommendation>, Status> {
+        let request = legacy::RecommendationRequest {
+            user_id,
+            category,
+            max_results,
+        };
+        let response = LegacyRecommendations::new(recommender())
+            .recommend(Request::new(request))
+            .await?;
         Ok(response.into_inner().recommendations)
     }
 
-    async fn v1(user_id: i64, category: v1::Category, max_results: i32) -> Result<Vec<v1::Book>, Status> {
-        let request = v1::RecommendRequest { user_id, category: category.into(), max_results };
-        let response = RecommendationsV1::new(recommender()).recommend(Request::new(request)).await?;
+    async fn v1(
+        user_id: i64,
+        category: v1::Category,
+        max_results: i32,
+    ) -> Result<Vec<v1::Book>, Status> {
+        let request = v1::RecommendRequest {
+            user_id,
+            category: category.into(),
+            max_results,
+        };
+        let response = RecommendationsV1::new(recommender())
+            .recommend(Request::new(request))
+            .await?;
         Ok(response.into_inner().books)
     }
 
     #[tokio::test]
     async fn legacy_recommend_matches_the_tutorials_unit_test() {
-        let books = legacy(1, legacy::BookCategory::ScienceFiction as i32, 1).await.unwrap();
+        let books = legacy(1, legacy::BookCategory::ScienceFiction as i32, 1)
+            .await
+            .unwrap();
         assert_eq!(books.len(), 1);
         let catalog = Catalog::built_in().unwrap();
-        let sci_fi: Vec<i32> =
-            catalog.books(Category::ScienceFiction).iter().map(|b| b.id as i32).collect();
+        let sci_fi: Vec<i32> = catalog
+            .books(Category::ScienceFiction)
+            .iter()
+            .map(|b| b.id as i32)
+            .collect();
         assert!(sci_fi.contains(&books[0].id));
     }
 
@@ -184,15 +216,26 @@ mod tests {
         let catalog = Catalog::built_in().unwrap();
         for (value, category) in [
             (legacy::BookCategory::Mystery, Category::Mystery),
-            (legacy::BookCategory::ScienceFiction, Category::ScienceFiction),
+            (
+                legacy::BookCategory::ScienceFiction,
+                Category::ScienceFiction,
+            ),
             (legacy::BookCategory::SelfHelp, Category::SelfHelp),
         ] {
             let available = catalog.books(category).len();
-            let ids: Vec<i32> = catalog.books(category).iter().map(|b| b.id as i32).collect();
+            let ids: Vec<i32> = catalog
+                .books(category)
+                .iter()
+                .map(|b| b.id as i32)
+                .collect();
             for max_results in [0, 1, 3, 10] {
                 let books = legacy(1, value as i32, max_results).await.unwrap();
                 assert_eq!(books.len(), (max_results as usize).min(available));
-                assert!(books.iter().all(|b| ids.contains(&b.id) && !b.title.is_empty()));
+                assert!(
+                    books
+                        .iter()
+                        .all(|b| ids.contains(&b.id) && !b.title.is_empty())
+                );
             }
         }
     }
@@ -200,7 +243,10 @@ mod tests {
     #[tokio::test]
     async fn legacy_validation_errors_have_their_status_codes() {
         let status = legacy(1, 42, 3).await.unwrap_err();
-        assert_eq!((status.code(), status.message()), (Code::NotFound, "Category not found"));
+        assert_eq!(
+            (status.code(), status.message()),
+            (Code::NotFound, "Category not found")
+        );
         let status = legacy(1, 0, -1).await.unwrap_err();
         assert_eq!(status.code(), Code::InvalidArgument);
         assert_eq!(status.message(), "max_results must not be negative, got -1");
@@ -214,10 +260,24 @@ mod tests {
         let catalog = Catalog::built_in().unwrap();
         for category in Category::ALL {
             let available = catalog.books(category).len();
-            for (max_results, expected) in [(0, DEFAULT_MAX_RESULTS), (1, 1), (3, 3), (10, 10), (1_000, MAX_RESULTS_CAP)] {
+            for (max_results, expected) in [
+                (0, DEFAULT_MAX_RESULTS),
+                (1, 1),
+                (3, 3),
+                (10, 10),
+                (1_000, MAX_RESULTS_CAP),
+            ] {
                 let books = v1(1, v1_category(category), max_results).await.unwrap();
-                assert_eq!(books.len(), expected.min(available), "{category:?} x {max_results}");
-                assert!(books.iter().all(|b| b.category == v1_category(category) as i32));
+                assert_eq!(
+                    books.len(),
+                    expected.min(available),
+                    "{category:?} x {max_results}"
+                );
+                assert!(
+                    books
+                        .iter()
+                        .all(|b| b.category == v1_category(category) as i32)
+                );
                 assert!(books.iter().all(|b| !b.author.is_empty()));
             }
         }
@@ -226,10 +286,23 @@ mod tests {
     #[tokio::test]
     async fn v1_validation_errors_have_their_status_codes() {
         let status = v1(1, v1::Category::Unspecified, 3).await.unwrap_err();
-        assert_eq!((status.code(), status.message()), (Code::InvalidArgument, "category is required"));
-        let request = v1::RecommendRequest { user_id: 1, category: 999, max_results: 3 };
-        let status = RecommendationsV1::new(recommender()).recommend(Request::new(request)).await.unwrap_err();
-        assert_eq!((status.code(), status.message()), (Code::NotFound, "Category not found"));
+        assert_eq!(
+            (status.code(), status.message()),
+            (Code::InvalidArgument, "category is required")
+        );
+        let request = v1::RecommendRequest {
+            user_id: 1,
+            category: 999,
+            max_results: 3,
+        };
+        let status = RecommendationsV1::new(recommender())
+            .recommend(Request::new(request))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (status.code(), status.message()),
+            (Code::NotFound, "Category not found")
+        );
         let status = v1(1, v1::Category::Mystery, -3).await.unwrap_err();
         assert_eq!(status.code(), Code::InvalidArgument);
         let status = v1(-1, v1::Category::Mystery, 3).await.unwrap_err();
@@ -239,9 +312,16 @@ mod tests {
     #[tokio::test]
     async fn v1_lists_every_populated_category() {
         let service = RecommendationsV1::new(recommender());
-        let response = service.list_categories(Request::new(v1::ListCategoriesRequest {})).await.unwrap();
+        let response = service
+            .list_categories(Request::new(v1::ListCategoriesRequest {}))
+            .await
+            .unwrap();
         let categories = response.into_inner().categories;
         assert_eq!(categories.len(), Category::ALL.len());
-        assert!(categories.iter().any(|c| c.display_name == "Science fiction" && c.book_count >= 3));
+        assert!(
+            categories
+                .iter()
+                .any(|c| c.display_name == "Science fiction" && c.book_count >= 3)
+        );
     }
 }
