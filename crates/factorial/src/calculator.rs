@@ -91,12 +91,12 @@ impl Calculator {
     pub fn register_metrics(&self, metrics: &Metrics) {
         metrics.register(
             "factorial_computations_running",
-            "Large factorials being computed on blocking threads.",
+            "Large factorials being computed on blocking threads",
             self.running.clone(),
         );
         metrics.register(
             "factorial_computations_waiting",
-            "Large factorials waiting for a free worker.",
+            "Large factorials waiting for a free worker",
             self.waiting.clone(),
         );
     }
