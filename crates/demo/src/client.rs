@@ -144,9 +144,29 @@ pub async fn run_client(args: &ClientArgs, out: &mut impl Write) -> Result<(), C
     let deadline = args
         .timeout
         .saturating_add(args.command.designed_duration());
-    tokio::time::timeout(deadline, call(args, deadline, out))
+    let result = tokio::time::timeout(deadline, call(args, deadline, out))
         .await
-        .map_err(|_| ClientError::DeadlineExceeded { deadline })?
+        .unwrap_or(Err(ClientError::DeadlineExceeded { deadline }));
+    result.map_err(|error| match error {
+        ClientError::Status(status) if is_deadline(&status) => {
+            ClientError::DeadlineExceeded { deadline }
+        }
+        error => error,
+    })
+}
+
+/// Whether a status reports the call's deadline passing, whichever side noticed first: the
+/// server (`DEADLINE_EXCEEDED`) or tonic's own enforcement of the deadline sent with the
+/// request (which reports `CANCELLED`, caused by `TimeoutExpired`).
+fn is_deadline(status: &Status) -> bool {
+    let mut cause = std::error::Error::source(status);
+    while let Some(error) = cause {
+        if error.is::<tonic::TimeoutExpired>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    status.code() == tonic::Code::DeadlineExceeded
 }
 
 async fn call(

@@ -67,7 +67,7 @@ impl Countdown {
             next: self.start,
             interval: self.interval,
             first: true,
-            open: activity.open_stream(),
+            _open: activity.open_stream(),
             activity,
         };
         stream::unfold(state, |mut state| async move {
@@ -92,11 +92,8 @@ struct Ticking {
     interval: Duration,
     first: bool,
     activity: StreamActivity,
-    #[allow(
-        dead_code,
-        reason = "held only for its Drop, which closes the stream's count"
-    )]
-    open: OpenStream,
+    /// Held only for its `Drop`, which closes the stream's count.
+    _open: OpenStream,
 }
 
 #[cfg(test)]

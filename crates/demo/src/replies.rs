@@ -5,6 +5,10 @@
 //! only when the client is ready for the next reply, so a client that stops reading stops the
 //! server reading too (HTTP/2 flow control then stops the client sending), and nothing is ever
 //! buffered on the server beyond the message being answered.
+//!
+//! A Bidirectional call has no length limit: it keeps no state between messages, and it lasts
+//! as long as the client keeps talking, like a chat (the server's `max_concurrent_streams`
+//! bounds how many such calls one connection holds).
 
 use bookstore_proto::legacy::{bidirectional, unary};
 use futures_util::stream::{self, Stream, StreamExt};

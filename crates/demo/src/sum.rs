@@ -4,6 +4,8 @@
 //! after adding the previous one, so a fast client is slowed to the server's pace by flow control
 //! rather than filling a queue. A call may stream at most [`MAX_SUM_VALUES`] values, and the sum
 //! must fit in an `int64` (an overflow fails with `OUT_OF_RANGE` instead of wrapping around).
+//! Its duration is bounded too: the handler runs until the client closes its stream, so the
+//! server's request timeout (`--request-timeout`, 30 s by default) covers the whole call.
 
 use bookstore_proto::demo::v1::SumResponse;
 
