@@ -111,7 +111,13 @@ mod tests {
     #[test]
     fn brackets_ipv6_literals() {
         let timeouts = UpstreamTimeouts::default();
-        assert_eq!(UpstreamConfig::new("::1", 1, &timeouts).uri(), "http://[::1]:1");
-        assert_eq!(UpstreamConfig::new("recs", 2, &timeouts).uri(), "http://recs:2");
+        assert_eq!(
+            UpstreamConfig::new("::1", 1, &timeouts).uri(),
+            "http://[::1]:1"
+        );
+        assert_eq!(
+            UpstreamConfig::new("recs", 2, &timeouts).uri(),
+            "http://recs:2"
+        );
     }
 }

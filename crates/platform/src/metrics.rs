@@ -35,8 +35,8 @@ use crate::rpc::MethodInfo;
 /// Latency buckets in seconds: finer than Prometheus' defaults at the low end, because a
 /// healthy call here takes tens of microseconds.
 const LATENCY_BUCKETS: [f64; 16] = [
-    0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
-    2.5, 5.0, 10.0,
+    0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0,
 ];
 
 fn latency_histogram() -> Histogram {
@@ -108,7 +108,9 @@ impl GrpcFamilies {
         );
         registry.register(
             format!("grpc_{side}_handled"),
-            format!("Total number of RPCs completed ({side} side), regardless of success or failure."),
+            format!(
+                "Total number of RPCs completed ({side} side), regardless of success or failure."
+            ),
             families.handled.clone(),
         );
         registry.register(
@@ -169,7 +171,9 @@ pub struct MethodMetrics {
 
 impl fmt::Debug for MethodMetrics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MethodMetrics").field("labels", &self.labels).finish_non_exhaustive()
+        f.debug_struct("MethodMetrics")
+            .field("labels", &self.labels)
+            .finish_non_exhaustive()
     }
 }
 
@@ -292,7 +296,14 @@ impl Metrics {
             "Number of HTTP requests in progress.",
             http.in_flight.clone(),
         );
-        Self { inner: Arc::new(Inner { registry: RwLock::new(registry), grpc_server, grpc_client, http }) }
+        Self {
+            inner: Arc::new(Inner {
+                registry: RwLock::new(registry),
+                grpc_server,
+                grpc_client,
+                http,
+            }),
+        }
     }
 
     /// Registers a service's own metric (e.g. a pool gauge) in the same exposition.
@@ -321,8 +332,11 @@ impl Metrics {
     /// The OpenMetrics text exposition of every registered metric.
     pub fn encode(&self) -> String {
         let mut out = String::new();
-        let registry =
-            self.inner.registry.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let registry = self
+            .inner
+            .registry
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         encode(&mut out, &registry).expect("writing to a String cannot fail");
         out
     }
@@ -348,17 +362,29 @@ mod tests {
     #[test]
     fn records_under_the_conventional_names() {
         let metrics = Metrics::new();
-        let info = MethodInfo { service: "pkg.Svc".into(), method: "Do".into(), kind: RpcKind::Unary };
+        let info = MethodInfo {
+            service: "pkg.Svc".into(),
+            method: "Do".into(),
+            kind: RpcKind::Unary,
+        };
         let method = metrics.server_method(&info);
         method.started();
         method.handled(Code::NotFound, 0.001);
         let labels = r#"grpc_type="unary",grpc_service="pkg.Svc",grpc_method="Do""#;
-        assert_eq!(metrics.sample(&format!("grpc_server_started_total{{{labels}}}")), 1.0);
         assert_eq!(
-            metrics.sample(&format!(r#"grpc_server_handled_total{{{labels},grpc_code="NotFound"}}"#)),
+            metrics.sample(&format!("grpc_server_started_total{{{labels}}}")),
             1.0
         );
-        assert_eq!(metrics.sample(&format!("grpc_server_handling_seconds_count{{{labels}}}")), 1.0);
+        assert_eq!(
+            metrics.sample(&format!(
+                r#"grpc_server_handled_total{{{labels},grpc_code="NotFound"}}"#
+            )),
+            1.0
+        );
+        assert_eq!(
+            metrics.sample(&format!("grpc_server_handling_seconds_count{{{labels}}}")),
+            1.0
+        );
         assert_eq!(metrics.sample("grpc_server_in_flight_requests"), 0.0);
     }
 }

@@ -59,7 +59,11 @@ pub struct MethodInfo {
 impl MethodInfo {
     /// The info reported for a path no descriptor knows.
     pub fn unknown() -> Self {
-        Self { service: "unknown".into(), method: "unknown".into(), kind: RpcKind::Unary }
+        Self {
+            service: "unknown".into(),
+            method: "unknown".into(),
+            kind: RpcKind::Unary,
+        }
     }
 }
 
@@ -113,7 +117,8 @@ impl MethodTable {
 
     /// The same table keeping only the methods of the named services.
     pub fn retain_services(mut self, services: &[&str]) -> Self {
-        self.by_path.retain(|_, info| services.contains(&&*info.service));
+        self.by_path
+            .retain(|_, info| services.contains(&&*info.service));
         self
     }
 
@@ -124,7 +129,9 @@ impl MethodTable {
 
     /// Every `(path, method)` pair.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &MethodInfo)> {
-        self.by_path.iter().map(|(path, info)| (path.as_str(), info))
+        self.by_path
+            .iter()
+            .map(|(path, info)| (path.as_str(), info))
     }
 }
 
@@ -149,7 +156,10 @@ mod tests {
             shape("/bookstore.testing.v1.DummyService/ExecuteBidiStream"),
             Some(RpcKind::BidiStream)
         );
-        assert_eq!(shape("/grpc.health.v1.Health/Watch"), Some(RpcKind::ServerStream));
+        assert_eq!(
+            shape("/grpc.health.v1.Health/Watch"),
+            Some(RpcKind::ServerStream)
+        );
         assert_eq!(shape("/nope/Nope"), None);
         let legacy = table.get("/Recommendations/Recommend").unwrap();
         assert_eq!(&*legacy.service, "Recommendations");

@@ -53,8 +53,14 @@ mod tests {
     #[test]
     fn client_errors_keep_their_message_and_faults_hide_theirs() {
         let status = into_status(Example::Missing);
-        assert_eq!((status.code(), status.message()), (Code::NotFound, "book 7 not found"));
+        assert_eq!(
+            (status.code(), status.message()),
+            (Code::NotFound, "book 7 not found")
+        );
         let status = into_status(Example::Secret);
-        assert_eq!((status.code(), status.message()), (Code::Internal, INTERNAL_MESSAGE));
+        assert_eq!(
+            (status.code(), status.message()),
+            (Code::Internal, INTERNAL_MESSAGE)
+        );
     }
 }

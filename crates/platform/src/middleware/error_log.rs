@@ -102,7 +102,10 @@ impl<S> Layer<S> for ErrorLogLayer {
     type Service = ErrorLog<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        ErrorLog { inner, reporter: self.reporter.clone() }
+        ErrorLog {
+            inner,
+            reporter: self.reporter.clone(),
+        }
     }
 }
 

@@ -22,7 +22,9 @@ pub struct HttpMetricsLayer {
 impl HttpMetricsLayer {
     /// Records into `metrics`.
     pub fn new(metrics: &Metrics) -> Self {
-        Self { metrics: metrics.clone() }
+        Self {
+            metrics: metrics.clone(),
+        }
     }
 }
 
@@ -30,7 +32,10 @@ impl<S> Layer<S> for HttpMetricsLayer {
     type Service = HttpMetrics<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        HttpMetrics { inner, metrics: self.metrics.clone() }
+        HttpMetrics {
+            inner,
+            metrics: self.metrics.clone(),
+        }
     }
 }
 
@@ -68,9 +73,13 @@ where
             let result = future.await;
             let http = metrics.http();
             http.in_flight.dec();
-            let status = result.as_ref().map_or(500, |response| response.status().as_u16());
+            let status = result
+                .as_ref()
+                .map_or(500, |response| response.status().as_u16());
             let route_labels = HttpRouteLabels { method, route };
-            http.duration.get_or_create(&route_labels).observe(started.elapsed().as_secs_f64());
+            http.duration
+                .get_or_create(&route_labels)
+                .observe(started.elapsed().as_secs_f64());
             http.requests
                 .get_or_create(&HttpLabels {
                     method: route_labels.method,

@@ -36,7 +36,10 @@ impl MethodIndex {
             .iter()
             .map(|(path, info)| (path.to_owned(), Arc::new(resolve(info))))
             .collect();
-        Self { by_path: Arc::new(by_path), unknown: Arc::new(resolve(&MethodInfo::unknown())) }
+        Self {
+            by_path: Arc::new(by_path),
+            unknown: Arc::new(resolve(&MethodInfo::unknown())),
+        }
     }
 
     pub(super) fn get(&self, path: &str) -> Arc<MethodMetrics> {
@@ -52,14 +55,17 @@ pub struct GrpcServerMetricsLayer {
 
 impl std::fmt::Debug for GrpcServerMetricsLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GrpcServerMetricsLayer").finish_non_exhaustive()
+        f.debug_struct("GrpcServerMetricsLayer")
+            .finish_non_exhaustive()
     }
 }
 
 impl GrpcServerMetricsLayer {
     /// Records into `metrics` for the methods in `methods` (anything else is `unknown`).
     pub fn new(metrics: &Metrics, methods: &MethodTable) -> Self {
-        Self { index: MethodIndex::new(methods, |info| metrics.server_method(info)) }
+        Self {
+            index: MethodIndex::new(methods, |info| metrics.server_method(info)),
+        }
     }
 }
 
@@ -67,7 +73,10 @@ impl<S> Layer<S> for GrpcServerMetricsLayer {
     type Service = GrpcServerMetrics<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        GrpcServerMetrics { inner, index: self.index.clone() }
+        GrpcServerMetrics {
+            inner,
+            index: self.index.clone(),
+        }
     }
 }
 
@@ -101,8 +110,12 @@ where
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         let method = self.index.get(request.uri().path());
         let mut record = CallRecord::start(method.clone(), MethodMetrics::message_sent);
-        let request = request
-            .map(|body| Body::new(ObservedBody::new(body, Messages(method, MethodMetrics::message_received))));
+        let request = request.map(|body| {
+            Body::new(ObservedBody::new(
+                body,
+                Messages(method, MethodMetrics::message_received),
+            ))
+        });
         let future = self.inner.call(request);
         Box::pin(async move {
             let response = match future.await {
@@ -140,9 +153,17 @@ pub struct CallRecord {
 impl CallRecord {
     /// Starts recording; `on_response_message` counts each response message (sent, on a
     /// server; received, on a client).
-    pub(super) fn start(method: Arc<MethodMetrics>, on_response_message: fn(&MethodMetrics)) -> Self {
+    pub(super) fn start(
+        method: Arc<MethodMetrics>,
+        on_response_message: fn(&MethodMetrics),
+    ) -> Self {
         method.started();
-        Self { method, on_response_message, started: Instant::now(), code: None }
+        Self {
+            method,
+            on_response_message,
+            started: Instant::now(),
+            code: None,
+        }
     }
 
     pub(super) fn fail(&mut self, code: Code) {
@@ -165,6 +186,7 @@ impl BodyObserver for CallRecord {
 impl Drop for CallRecord {
     fn drop(&mut self) {
         let code = self.code.unwrap_or(Code::Cancelled);
-        self.method.handled(code, self.started.elapsed().as_secs_f64());
+        self.method
+            .handled(code, self.started.elapsed().as_secs_f64());
     }
 }
