@@ -30,6 +30,8 @@ pub enum SpecialCase {
     Panic(String),
     /// Wait this long, then echo.
     Delay(Duration),
+    /// Never answer: the call (or stream) stays open until the client or the server gives up.
+    Hang,
 }
 
 /// Special inputs and what they do; every other input is echoed.
@@ -44,25 +46,36 @@ impl SpecialCases {
 
     /// `input` is answered with `output`.
     pub fn reply(mut self, input: &str, output: &str) -> Self {
-        self.0.insert(input.to_owned(), SpecialCase::Reply(output.to_owned()));
+        self.0
+            .insert(input.to_owned(), SpecialCase::Reply(output.to_owned()));
         self
     }
 
     /// `input` fails with `code` and `message`.
     pub fn fail(mut self, input: &str, code: Code, message: &str) -> Self {
-        self.0.insert(input.to_owned(), SpecialCase::Fail(code, message.to_owned()));
+        self.0.insert(
+            input.to_owned(),
+            SpecialCase::Fail(code, message.to_owned()),
+        );
         self
     }
 
     /// `input` makes the handler panic with `message`.
     pub fn panic(mut self, input: &str, message: &str) -> Self {
-        self.0.insert(input.to_owned(), SpecialCase::Panic(message.to_owned()));
+        self.0
+            .insert(input.to_owned(), SpecialCase::Panic(message.to_owned()));
         self
     }
 
     /// `input` is echoed after `delay`.
     pub fn delay(mut self, input: &str, delay: Duration) -> Self {
         self.0.insert(input.to_owned(), SpecialCase::Delay(delay));
+        self
+    }
+
+    /// `input` is never answered (in the streaming shapes: the stream never ends).
+    pub fn hang(mut self, input: &str) -> Self {
+        self.0.insert(input.to_owned(), SpecialCase::Hang);
         self
     }
 }
@@ -76,7 +89,9 @@ pub struct DummyService {
 impl DummyService {
     /// A dummy service with these special cases.
     pub fn new(cases: SpecialCases) -> Self {
-        Self { cases: Arc::new(cases) }
+        Self {
+            cases: Arc::new(cases),
+        }
     }
 }
 
@@ -90,6 +105,7 @@ async fn apply(cases: &SpecialCases, input: String) -> Result<String, Status> {
             tokio::time::sleep(*delay).await;
             Ok(input)
         }
+        Some(SpecialCase::Hang) => std::future::pending().await,
     }
 }
 
@@ -97,7 +113,10 @@ type ResponseStream = Pin<Box<dyn Stream<Item = Result<DummyResponse, Status>> +
 
 #[tonic::async_trait]
 impl DummyApi for DummyService {
-    async fn execute(&self, request: Request<DummyRequest>) -> Result<Response<DummyResponse>, Status> {
+    async fn execute(
+        &self,
+        request: Request<DummyRequest>,
+    ) -> Result<Response<DummyResponse>, Status> {
         let output = apply(&self.cases, request.into_inner().input).await?;
         Ok(Response::new(DummyResponse { output }))
     }
@@ -128,7 +147,11 @@ impl DummyApi for DummyService {
                     Ok(output) => {
                         let chars: Vec<_> = output
                             .chars()
-                            .map(|c| Ok(DummyResponse { output: c.to_string() }))
+                            .map(|c| {
+                                Ok(DummyResponse {
+                                    output: c.to_string(),
+                                })
+                            })
                             .collect();
                         Box::pin(stream::iter(chars))
                     }

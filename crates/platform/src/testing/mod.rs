@@ -2,10 +2,11 @@
 //! grpc-interceptor's `dummy_client`.
 //!
 //! [`DummyService`] implements all four RPC shapes and echoes its input, except for inputs a
-//! test maps to a [`SpecialCase`] (reply with something else, fail with a status, panic, or
-//! pause). [`serve_dummy`] starts it on `127.0.0.1:0` behind any stack of layers and hands back
-//! a connected client; [`serve_dummy_on_platform`] does the same behind the platform's full
-//! [`GrpcServer`](crate::server::GrpcServer). Testing a layer takes a few lines:
+//! test maps to a [`SpecialCase`] (reply with something else, fail with a status, panic,
+//! pause, or hang). [`serve_dummy`] starts it on `127.0.0.1:0` behind any stack of layers and
+//! hands back a connected client; [`serve_dummy_on_platform`] does the same behind the
+//! platform's full [`GrpcServer`](crate::server::GrpcServer), and [`RecordingReporter`] keeps
+//! the error reports it makes. Testing a layer takes a few lines:
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -24,6 +25,7 @@
 //! ```
 
 mod dummy;
+mod reporter;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,6 +42,7 @@ use tonic::transport::{Channel, Server};
 use tower::{Layer, Service};
 
 pub use dummy::{DummyService, SpecialCase, SpecialCases};
+pub use reporter::RecordingReporter;
 
 use crate::config::ServerSettings;
 use crate::metrics::Metrics;
@@ -72,7 +75,13 @@ impl TestServer {
         let client = DummyServiceClient::connect(format!("http://{addr}"))
             .await
             .expect("the dummy server is listening");
-        Self { client, addr, admin_addr, shutdown, task }
+        Self {
+            client,
+            addr,
+            admin_addr,
+            shutdown,
+            task,
+        }
     }
 
     /// A second, independent connection to the server.
@@ -90,7 +99,9 @@ impl TestServer {
     /// Shuts the server down and waits until it has stopped.
     pub async fn stop(self) {
         self.shutdown.trigger();
-        self.task.await.expect("the dummy server task did not panic");
+        self.task
+            .await
+            .expect("the dummy server task did not panic");
     }
 }
 
@@ -104,8 +115,12 @@ where
     ResBody: http_body::Body<Data = Bytes> + Send + 'static,
     ResBody::Error: Into<BoxError>,
 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("bound listener has an address");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let addr = listener
+        .local_addr()
+        .expect("bound listener has an address");
     let shutdown = Shutdown::new();
     let stop = shutdown.wait_owned();
     let router = Server::builder()
@@ -140,7 +155,10 @@ pub async fn serve_dummy_on_platform(
                 .max_decoding_message_size(settings.max_message_bytes),
         );
     let task = tokio::spawn(async move {
-        server.serve(listeners, stop).await.expect("the dummy server runs");
+        server
+            .serve(listeners, stop)
+            .await
+            .expect("the dummy server runs");
     });
     TestServer::connect(addr, admin_addr, shutdown, task).await
 }
