@@ -20,7 +20,9 @@ pub const GRPC_STATUS: &str = "grpc-status";
 
 /// Reads the status code from headers or trailers, if they carry one.
 pub fn code_from(headers: &HeaderMap) -> Option<Code> {
-    headers.get(GRPC_STATUS).map(|value| Code::from_bytes(value.as_bytes()))
+    headers
+        .get(GRPC_STATUS)
+        .map(|value| Code::from_bytes(value.as_bytes()))
 }
 
 /// Told what an [`ObservedBody`] saw. The end of the call is the observer's `Drop`.
@@ -34,16 +36,23 @@ pub trait BodyObserver: Send + 'static {
 /// Counts length-prefixed gRPC messages (1 flag byte, 4 length bytes, payload) across
 /// arbitrarily split data frames.
 #[derive(Debug, Default)]
-struct MessageFramer {
+pub(crate) struct MessageFramer {
     header_len: u8,
     length: [u8; 4],
     remaining: usize,
     in_payload: bool,
+    largest: usize,
 }
 
 impl MessageFramer {
+    /// The largest length any message announced so far (known as soon as its prefix is read,
+    /// before its payload arrives).
+    pub(crate) fn largest(&self) -> usize {
+        self.largest
+    }
+
     /// Feeds a chunk; returns how many messages it completed.
-    fn feed(&mut self, mut data: &[u8]) -> usize {
+    pub(crate) fn feed(&mut self, mut data: &[u8]) -> usize {
         let mut completed = 0;
         while !data.is_empty() {
             if self.in_payload {
@@ -64,6 +73,7 @@ impl MessageFramer {
             if self.header_len == 5 {
                 self.header_len = 0;
                 let length = u32::from_be_bytes(self.length) as usize;
+                self.largest = self.largest.max(length);
                 if length == 0 {
                     completed += 1;
                 } else {
@@ -89,7 +99,11 @@ pin_project! {
 impl<B, O> ObservedBody<B, O> {
     /// Wraps `inner`, reporting to `observer`.
     pub fn new(inner: B, observer: O) -> Self {
-        Self { inner, framer: MessageFramer::default(), observer }
+        Self {
+            inner,
+            framer: MessageFramer::default(),
+            observer,
+        }
     }
 }
 
@@ -152,6 +166,15 @@ mod tests {
         let mut framer = MessageFramer::default();
         let one_byte_at_a_time: usize = wire.iter().map(|b| framer.feed(&[*b])).sum();
         assert_eq!(one_byte_at_a_time, 3);
+    }
+
+    #[test]
+    fn knows_the_largest_announced_length_before_the_payload_arrives() {
+        let mut framer = MessageFramer::default();
+        assert_eq!(framer.feed(&frame(b"hi")), 1);
+        let big = frame(&[7; 300]);
+        assert_eq!(framer.feed(&big[..5]), 0);
+        assert_eq!(framer.largest(), 300);
     }
 
     #[test]

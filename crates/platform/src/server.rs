@@ -6,9 +6,11 @@
 //! the admin `/metrics` endpoint, and graceful shutdown with a deadline:
 //!
 //! 1. shutdown starts (SIGTERM, or the future given to [`GrpcServer::serve`] completes);
-//! 2. every health status flips to `NOT_SERVING`, the listener closes, connections get GOAWAY;
+//! 2. every health status flips to `NOT_SERVING` (open `Watch` streams see it, then end, so
+//!    they do not hold the shutdown), the listener closes, connections get GOAWAY;
 //! 3. in-flight calls get the grace period to finish;
-//! 4. whatever is still running then (a stuck stream, say) is cancelled and `serve` returns.
+//! 4. whatever is still running then (a stuck stream, say) ends with `UNAVAILABLE`, the
+//!    connections close, and `serve` returns.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -17,6 +19,7 @@ use std::time::Duration;
 
 use http::{Request, Response};
 use tokio::net::TcpListener;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tonic::body::Body;
 use tonic::server::NamedService;
@@ -31,7 +34,10 @@ use tower::Service;
 use crate::admin::serve_admin;
 use crate::config::ServerSettings;
 use crate::metrics::Metrics;
-use crate::middleware::{ErrorReporter, ServerStack, TracingReporter};
+use crate::middleware::{
+    ErrorReporter, GraceCutoffLayer, MessageLimitLayer, RequestTimeoutLayer, ServerStack,
+    TracingReporter,
+};
 use crate::rpc::MethodTable;
 
 /// How often an idle connection is pinged, so dead peers are noticed.
@@ -39,11 +45,17 @@ const HTTP2_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
 /// How long a keepalive ping may go unanswered before the connection is closed.
 const HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long calls cut at the grace deadline get to deliver their status before `serve` stops
+/// waiting for their connections (a client that stopped reading never takes it).
+const CUTOFF_DRAIN: Duration = Duration::from_secs(1);
+
 /// The health service's own name.
 const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
 /// The reflection services' names.
-const REFLECTION_SERVICES: [&str; 2] =
-    ["grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"];
+const REFLECTION_SERVICES: [&str; 2] = [
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+];
 
 /// Why a server stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -80,7 +92,11 @@ pub struct Listeners {
 
 impl Listeners {
     /// Binds `host:port` for gRPC and, if given, `host:metrics_port` for the admin endpoint.
-    pub async fn bind(host: &str, port: u16, metrics_port: Option<u16>) -> Result<Self, ServeError> {
+    pub async fn bind(
+        host: &str,
+        port: u16,
+        metrics_port: Option<u16>,
+    ) -> Result<Self, ServeError> {
         let grpc = bind(host, port).await?;
         let admin = match metrics_port {
             Some(port) => Some(bind(host, port).await?),
@@ -96,12 +112,16 @@ impl Listeners {
 
     /// The gRPC address.
     pub fn grpc_addr(&self) -> SocketAddr {
-        self.grpc.local_addr().expect("a bound listener has an address")
+        self.grpc
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// The admin address, if any.
     pub fn admin_addr(&self) -> Option<SocketAddr> {
-        self.admin.as_ref().map(|l| l.local_addr().expect("a bound listener has an address"))
+        self.admin
+            .as_ref()
+            .map(|l| l.local_addr().expect("a bound listener has an address"))
     }
 }
 
@@ -112,7 +132,9 @@ pub async fn bind(host: &str, port: u16) -> Result<TcpListener, ServeError> {
         .ok()
         .and_then(|mut addrs| addrs.next())
         .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], port)));
-    TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })
 }
 
 /// A gRPC server under construction.
@@ -127,7 +149,9 @@ pub struct GrpcServer {
 
 impl std::fmt::Debug for GrpcServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GrpcServer").field("services", &self.services).finish_non_exhaustive()
+        f.debug_struct("GrpcServer")
+            .field("services", &self.services)
+            .finish_non_exhaustive()
     }
 }
 
@@ -185,23 +209,31 @@ impl GrpcServer {
         let reflection_v1alpha = self.reflection_builder().build_v1alpha()?;
         self.routes.add_service(reflection_v1);
         self.routes.add_service(reflection_v1alpha);
-        self.routes.add_service(HealthServer::new(HealthService::from_health_reporter(
-            self.health.clone(),
-        )));
+        self.routes
+            .add_service(HealthServer::new(HealthService::from_health_reporter(
+                self.health.clone(),
+            )));
         for service in &self.services {
-            self.health.set_service_status(service, ServingStatus::Serving).await;
+            self.health
+                .set_service_status(service, ServingStatus::Serving)
+                .await;
         }
 
         let methods = self.served_methods();
         let stack = ServerStack::new(&self.metrics, &methods, self.reporter.clone());
         let stop_accepting = CancellationToken::new();
+        let cutoff = CancellationToken::new();
         let incoming = TcpIncoming::from(listeners.grpc).with_nodelay(Some(true));
+        // No `Server::timeout`: tonic applies it outside every layer and answers CANCELLED;
+        // `RequestTimeoutLayer` answers DEADLINE_EXCEEDED where the metrics can see it.
         let server = Server::builder()
-            .timeout(self.settings.request_timeout)
             .max_concurrent_streams(self.settings.max_concurrent_streams)
             .http2_keepalive_interval(Some(HTTP2_KEEPALIVE_INTERVAL))
             .http2_keepalive_timeout(Some(HTTP2_KEEPALIVE_TIMEOUT))
             .layer(stack)
+            .layer(GraceCutoffLayer::new(cutoff.clone()))
+            .layer(RequestTimeoutLayer::new(self.settings.request_timeout))
+            .layer(MessageLimitLayer::new(self.settings.max_message_bytes))
             .add_routes(self.routes.routes())
             .serve_with_incoming_shutdown(incoming, stop_accepting.clone().cancelled_owned());
         let mut server = std::pin::pin!(server);
@@ -214,31 +246,43 @@ impl GrpcServer {
             ))
         });
 
+        let mut deadline = None;
         let result = tokio::select! {
             result = &mut server => result.map_err(ServeError::from),
             () = shutdown => {
-                for service in self.services.iter().copied().chain([""]) {
-                    self.health.set_service_status(service, ServingStatus::NotServing).await;
-                }
+                stop_serving(self.health.clone(), &self.services).await;
                 stop_accepting.cancel();
-                match tokio::time::timeout(self.settings.grace_period, &mut server).await {
+                let grace_deadline = Instant::now() + self.settings.grace_period;
+                deadline = Some(grace_deadline + CUTOFF_DRAIN);
+                match tokio::time::timeout_at(grace_deadline, &mut server).await {
                     Ok(result) => result.map_err(ServeError::from),
                     Err(_) => {
                         tracing::warn!(
                             grace_period = ?self.settings.grace_period,
                             "grace period over; cancelling the calls still in flight"
                         );
-                        Ok(())
+                        cutoff.cancel();
+                        match tokio::time::timeout(CUTOFF_DRAIN, &mut server).await {
+                            Ok(result) => result.map_err(ServeError::from),
+                            Err(_) => {
+                                tracing::warn!("connections still open after their calls were cancelled; leaving them");
+                                Ok(())
+                            }
+                        }
                     }
                 }
             }
         };
         stop_accepting.cancel();
-        if let Some(admin) = admin {
-            match admin.await {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => return Err(ServeError::Admin(error)),
-                Err(join_error) => std::panic::resume_unwind(join_error.into_panic()),
+        if let Some(mut admin) = admin {
+            // The admin endpoint drains on the same deadline: a scrape that never finishes
+            // sending its request must not keep the process alive.
+            let deadline = deadline.unwrap_or_else(|| Instant::now() + self.settings.grace_period);
+            match tokio::time::timeout_at(deadline, &mut admin).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(error))) => return Err(ServeError::Admin(error)),
+                Ok(Err(join_error)) => std::panic::resume_unwind(join_error.into_panic()),
+                Err(_) => admin.abort(),
             }
         }
         result
@@ -267,5 +311,23 @@ impl GrpcServer {
             .chain(REFLECTION_SERVICES)
             .collect();
         MethodTable::standard().retain_services(&served)
+    }
+}
+
+/// Flips every status to `NOT_SERVING`, then ends the open `Watch` streams once they have seen
+/// it: a watch never ends by itself, and hyper's graceful shutdown waits for every open stream,
+/// so one health watcher (a load balancer, say) would otherwise hold every shutdown for the
+/// whole grace period. `Check` keeps answering `NOT_SERVING`.
+async fn stop_serving(mut health: HealthReporter, services: &[&'static str]) {
+    for service in services.iter().copied().chain([""]) {
+        health
+            .set_service_status(service, ServingStatus::NotServing)
+            .await;
+        // Dropping a status's channel ends its watches after they delivered the last value;
+        // setting it again serves `Check` (and any later watch).
+        health.clear_service_status(service).await;
+        health
+            .set_service_status(service, ServingStatus::NotServing)
+            .await;
     }
 }

@@ -24,11 +24,17 @@ impl Shutdown {
     pub fn on_signals() -> Self {
         let shutdown = Self::new();
         let trigger = shutdown.clone();
+        // Installed here rather than in the task: a signal that arrived before the task first
+        // ran would meet the default disposition and kill the process. The same handlers serve
+        // both signals, so a second signal sent right after the first is not lost either.
+        let mut signals = Signals::install();
         tokio::spawn(async move {
-            wait_for_signal().await;
-            tracing::info!("shutdown signal received; finishing in-flight requests (signal again to exit now)");
+            signals.next().await;
+            tracing::info!(
+                "shutdown signal received; finishing in-flight requests (signal again to exit now)"
+            );
             trigger.trigger();
-            wait_for_signal().await;
+            signals.next().await;
             tracing::warn!("second shutdown signal received; exiting immediately");
             std::process::exit(FORCED_EXIT_STATUS);
         });
@@ -56,19 +62,40 @@ impl Shutdown {
     }
 }
 
-#[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    // Installing a handler only fails if the runtime has no signal driver, which ours always has.
-    let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("install SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
+/// The shutdown signals' handlers: SIGTERM and SIGINT (Ctrl-C elsewhere).
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
 }
 
-#[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+impl Signals {
+    #[cfg(unix)]
+    fn install() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        // Installing a handler only fails without a runtime signal driver, which ours always has.
+        let term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
+        let int = signal(SignalKind::interrupt()).expect("install SIGINT handler");
+        Self { term, int }
+    }
+
+    #[cfg(not(unix))]
+    fn install() -> Self {
+        Self {}
+    }
+
+    /// Completes at the next signal.
+    #[cfg(unix)]
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn next(&mut self) {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

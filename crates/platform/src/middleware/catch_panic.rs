@@ -5,6 +5,10 @@
 //! messages are produced while the *body* is polled, after the response future has finished,
 //! so this layer guards both: the future (unary and client-streaming handlers) and the body
 //! (server- and bidi-streaming handlers), where a panic ends the stream with `INTERNAL` trailers.
+//!
+//! Replies a stream produced in the same poll as the panic may not reach the client: tonic's
+//! encoder batches the messages that are ready into one frame, and that batch unwinds with the
+//! panic. Replies sent in earlier polls have already gone out.
 
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
@@ -78,9 +82,12 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let note = request.extensions().get::<PanicNote>().cloned().unwrap_or_default();
-        let future = match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request)))
-        {
+        let note = request
+            .extensions()
+            .get::<PanicNote>()
+            .cloned()
+            .unwrap_or_default();
+        let future = match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
             Ok(future) => future,
             Err(payload) => {
                 note.record(&*payload);
@@ -90,7 +97,11 @@ where
         Box::pin(async move {
             match AssertUnwindSafe(future).catch_unwind().await {
                 Ok(result) => result.map(|response| {
-                    response.map(|body| PanicSafeBody { inner: body, note, panicked: false })
+                    response.map(|body| PanicSafeBody {
+                        inner: body,
+                        note,
+                        panicked: false,
+                    })
                 }),
                 Err(payload) => {
                     note.record(&*payload);
@@ -104,7 +115,11 @@ where
 fn panic_response<B: Default>(note: PanicNote) -> Response<PanicSafeBody<B>> {
     Status::internal(PANIC_MESSAGE)
         .into_http::<B>()
-        .map(|body| PanicSafeBody { inner: body, note, panicked: false })
+        .map(|body| PanicSafeBody {
+            inner: body,
+            note,
+            panicked: false,
+        })
 }
 
 pin_project! {
@@ -153,7 +168,10 @@ where
     }
 
     fn size_hint(&self) -> SizeHint {
-        if self.panicked { SizeHint::with_exact(0) } else { self.inner.size_hint() }
+        if self.panicked {
+            SizeHint::with_exact(0)
+        } else {
+            self.inner.size_hint()
+        }
     }
 }
-

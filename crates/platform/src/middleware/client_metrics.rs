@@ -1,6 +1,8 @@
 //! gRPC client metrics (`grpc_client_*`): the same series as the server side, recorded for
 //! calls this process makes, so a caller can see its upstream's errors and latency as it
-//! experiences them (including connection failures, counted as `Unavailable`).
+//! experiences them: a call that fails before any response is counted under the code the
+//! caller's tonic client reports for it (a connection failure is `Unavailable`, a deadline that
+//! ran out locally `Canceled`).
 
 use std::task::{Context, Poll};
 
@@ -23,14 +25,17 @@ pub struct GrpcClientMetricsLayer {
 
 impl std::fmt::Debug for GrpcClientMetricsLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GrpcClientMetricsLayer").finish_non_exhaustive()
+        f.debug_struct("GrpcClientMetricsLayer")
+            .finish_non_exhaustive()
     }
 }
 
 impl GrpcClientMetricsLayer {
     /// Records into `metrics` for the methods in `methods` (anything else is `unknown`).
     pub fn new(metrics: &Metrics, methods: &MethodTable) -> Self {
-        Self { index: MethodIndex::new(methods, |info| metrics.client_method(info)) }
+        Self {
+            index: MethodIndex::new(methods, |info| metrics.client_method(info)),
+        }
     }
 }
 
@@ -38,7 +43,10 @@ impl<S> Layer<S> for GrpcClientMetricsLayer {
     type Service = GrpcClientMetrics<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        GrpcClientMetrics { inner, index: self.index.clone() }
+        GrpcClientMetrics {
+            inner,
+            index: self.index.clone(),
+        }
     }
 }
 
@@ -59,6 +67,7 @@ impl<S> Service<Request<Body>> for GrpcClientMetrics<S>
 where
     S: Service<Request<Body>, Response = Response<Body>>,
     S::Future: Send + 'static,
+    S::Error: std::error::Error + 'static,
 {
     type Response = Response<Body>;
     type Error = S::Error;
@@ -71,14 +80,18 @@ where
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         let method = self.index.get(request.uri().path());
         let mut record = CallRecord::start(method.clone(), MethodMetrics::message_received);
-        let request = request
-            .map(|body| Body::new(ObservedBody::new(body, Messages(method, MethodMetrics::message_sent))));
+        let request = request.map(|body| {
+            Body::new(ObservedBody::new(
+                body,
+                Messages(method, MethodMetrics::message_sent),
+            ))
+        });
         let future = self.inner.call(request);
         Box::pin(async move {
             let response = match future.await {
                 Ok(response) => response,
                 Err(error) => {
-                    record.fail(Code::Unavailable);
+                    record.fail(code_of(&error));
                     return Err(error);
                 }
             };
@@ -89,5 +102,44 @@ where
             // re-box so `GrpcChannel` stays a plain, nameable type.
             Ok(response.map(|body| Body::new(ObservedBody::new(body, record))))
         })
+    }
+}
+
+/// The code tonic's client turns a channel error into (`Status::from_error`, which needs the
+/// error by value): a status found among the error's sources, `Cancelled` for a deadline that
+/// ran out (tonic's choice), and `Unavailable` for a failure to connect — and, here, for any
+/// other transport failure, since no server answered.
+fn code_of(error: &(dyn std::error::Error + 'static)) -> Code {
+    let mut source = Some(error);
+    while let Some(error) = source {
+        if let Some(status) = error.downcast_ref::<tonic::Status>() {
+            return status.code();
+        }
+        if error.is::<tonic::TimeoutExpired>() {
+            return Code::Cancelled;
+        }
+        source = error.source();
+    }
+    Code::Unavailable
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("transport error")]
+    struct Transport(#[source] Box<dyn std::error::Error + Send + Sync>);
+
+    #[test]
+    fn reads_the_code_the_caller_sees_from_the_error_chain() {
+        let timeout = Transport(Box::new(tonic::TimeoutExpired(())));
+        assert_eq!(code_of(&timeout), Code::Cancelled);
+        let status = Transport(Box::new(tonic::Status::resource_exhausted("full")));
+        assert_eq!(code_of(&status), Code::ResourceExhausted);
+        let refused = Transport(Box::new(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused,
+        )));
+        assert_eq!(code_of(&refused), Code::Unavailable);
     }
 }

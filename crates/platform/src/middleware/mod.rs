@@ -11,12 +11,24 @@
 //!
 //! Metrics sit outside the panic catcher so that a panic is counted as the `Internal` the
 //! client saw; the error log sits outside it too, so it can report the panic's message.
+//!
+//! [`GrpcServer`](crate::server::GrpcServer) puts three more layers inside that stack, each
+//! needing a server setting, so that what they decide is measured and logged like any other
+//! status:
+//!
+//! 5. [`GraceCutoffLayer`]: at the end of the shutdown grace period, calls still running end
+//!    with `UNAVAILABLE`.
+//! 6. [`RequestTimeoutLayer`]: the server's time limit, as `DEADLINE_EXCEEDED`.
+//! 7. [`MessageLimitLayer`]: oversized request messages, as `RESOURCE_EXHAUSTED`.
 
 mod catch_panic;
 mod client_metrics;
 mod error_log;
+mod grace_cutoff;
 mod http_metrics;
+mod message_limit;
 mod request_id;
+mod request_timeout;
 mod server_metrics;
 
 use std::sync::Arc;
@@ -26,8 +38,11 @@ use tower::Layer;
 pub use catch_panic::{CatchPanic, CatchPanicLayer, PanicNote};
 pub use client_metrics::{GrpcClientMetrics, GrpcClientMetricsLayer};
 pub use error_log::{ErrorLog, ErrorLogLayer, ErrorReport, ErrorReporter, TracingReporter};
+pub use grace_cutoff::{CutoffBody, GraceCutoff, GraceCutoffLayer};
 pub use http_metrics::{HttpMetrics, HttpMetricsLayer};
+pub use message_limit::{MessageLimit, MessageLimitLayer};
 pub use request_id::{REQUEST_ID_HEADER, RequestIdLayer};
+pub use request_timeout::{RequestTimeout, RequestTimeoutLayer};
 pub use server_metrics::{GrpcServerMetrics, GrpcServerMetricsLayer};
 
 use crate::metrics::Metrics;
@@ -58,8 +73,7 @@ impl ServerStack {
 }
 
 impl<S> Layer<S> for ServerStack {
-    type Service =
-        <RequestIdLayer as Layer<GrpcServerMetrics<ErrorLog<CatchPanic<S>>>>>::Service;
+    type Service = <RequestIdLayer as Layer<GrpcServerMetrics<ErrorLog<CatchPanic<S>>>>>::Service;
 
     fn layer(&self, inner: S) -> Self::Service {
         let inner = CatchPanicLayer.layer(inner);

@@ -1,0 +1,162 @@
+//! The end of a graceful shutdown: when the grace period is over, every call still in flight
+//! ends with `UNAVAILABLE` ("the server is shutting down").
+//!
+//! Stopping to accept and draining connections is hyper's job, but hyper waits for every open
+//! stream; a stream that never ends (a stuck handler, an endless watch) would hold the shutdown
+//! forever. Dropping the server instead would leave its connection tasks running in the
+//! process — the launcher and tests run several servers in one — with clients left hanging.
+//! Ending the calls here gives each client a status, lets the metrics and the error log record
+//! it, and lets hyper close the connections cleanly.
+//!
+//! A call whose client stopped reading cannot be reached this way (hyper waits for flow-control
+//! window before it polls the body again); the server stops waiting for those shortly after.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use http::{HeaderMap, Request, Response};
+use http_body::{Body, Frame, SizeHint};
+use pin_project_lite::pin_project;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+use tonic::Status;
+use tower::{Layer, Service};
+
+/// The message of a call ended by the grace deadline.
+const CUTOFF_MESSAGE: &str = "the server is shutting down";
+
+/// Ends every call in flight with `UNAVAILABLE` once a token is cancelled.
+#[derive(Clone, Debug)]
+pub struct GraceCutoffLayer {
+    cutoff: CancellationToken,
+}
+
+impl GraceCutoffLayer {
+    /// Ends calls when `cutoff` is cancelled (at the grace deadline).
+    pub fn new(cutoff: CancellationToken) -> Self {
+        Self { cutoff }
+    }
+}
+
+impl<S> Layer<S> for GraceCutoffLayer {
+    type Service = GraceCutoff<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        GraceCutoff {
+            inner,
+            cutoff: self.cutoff.clone(),
+        }
+    }
+}
+
+/// The service made by [`GraceCutoffLayer`].
+#[derive(Clone, Debug)]
+pub struct GraceCutoff<S> {
+    inner: S,
+    cutoff: CancellationToken,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for GraceCutoff<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S::Future: Send + 'static,
+    ResBody: Default,
+{
+    type Response = Response<CutoffBody<ResBody>>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let cutoff = self.cutoff.clone();
+        let future = self.inner.call(request);
+        Box::pin(async move {
+            let response = tokio::select! {
+                result = future => result?,
+                () = cutoff.cancelled() => Status::unavailable(CUTOFF_MESSAGE).into_http(),
+            };
+            Ok(response.map(|inner| CutoffBody {
+                inner,
+                cutoff: cutoff.clone().cancelled_owned(),
+                token: cutoff,
+                ended: false,
+            }))
+        })
+    }
+}
+
+pin_project! {
+    /// A response body that ends with `UNAVAILABLE` trailers at the grace deadline.
+    pub struct CutoffBody<B> {
+        #[pin]
+        inner: B,
+        #[pin]
+        cutoff: WaitForCancellationFutureOwned,
+        token: CancellationToken,
+        ended: bool,
+    }
+}
+
+/// An empty body that is never cut: what a layer outside this one (the panic catcher) answers
+/// with when it has to make a response up.
+impl<B: Default> Default for CutoffBody<B> {
+    fn default() -> Self {
+        let never = CancellationToken::new();
+        Self {
+            inner: B::default(),
+            cutoff: never.clone().cancelled_owned(),
+            token: never,
+            ended: false,
+        }
+    }
+}
+
+impl<B> Body for CutoffBody<B>
+where
+    B: Body<Data = Bytes>,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.project();
+        if *this.ended {
+            return Poll::Ready(None);
+        }
+        // The deadline first, so that a stream that always has more to send is cut as well;
+        // the wake-up is only registered when the body has to wait, so the busy path stays a
+        // single atomic load.
+        if !this.token.is_cancelled() {
+            if let Poll::Ready(frame) = this.inner.poll_frame(cx) {
+                return Poll::Ready(frame);
+            }
+            if this.cutoff.poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+        *this.ended = true;
+        let mut trailers = HeaderMap::new();
+        // Adding a static, valid message to a header map cannot fail.
+        let _ = Status::unavailable(CUTOFF_MESSAGE).add_header(&mut trailers);
+        Poll::Ready(Some(Ok(Frame::trailers(trailers))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.ended || self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        if self.ended {
+            SizeHint::with_exact(0)
+        } else {
+            self.inner.size_hint()
+        }
+    }
+}
