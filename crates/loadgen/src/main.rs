@@ -1,0 +1,32 @@
+//! `loadgen`: parses the command line, runs it, prints the report (stdout) and exits non-zero
+//! if the test could not run or any request failed.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use loadgen::{Cli, Outcome};
+
+fn main() -> ExitCode {
+    match loadgen::execute(Cli::parse()) {
+        Ok(Outcome::Load(report)) => {
+            print!("{report}");
+            if report.failed() > 0 || report.requests == 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Ok(Outcome::Ready(ready)) => {
+            println!(
+                "{}",
+                serde_json::to_string(&ready).expect("a readiness time always serializes")
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(Outcome::Plotted) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("loadgen: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
