@@ -3,11 +3,11 @@
 //!
 //! What "five concurrent slow requests finish in about the time of one" can honestly mean
 //! depends on the cores: five CPU-bound computations on c cores take at least 5/c times as long
-//! as one, whatever the server does (2.5× on a 2-core machine). So these tests assert structure,
-//! not speed — how many computations ran at once (the server's own gauges), and which answers
-//! came back before which — plus one timing bound with a wide margin: five concurrent requests
-//! take less than five sequential ones would. The measured times are printed
-//! (`cargo test -- --nocapture`).
+//! as one, whatever the server does (2.5× on this project's 2-core machines), and more if
+//! anything else is using the CPU. So these tests assert structure, not speed: how many
+//! computations ran at once (the server's own gauges), and which answers came back before
+//! which. The times are printed for people (`cargo test -- --nocapture`); the numbers that
+//! matter for capacity come from `examples/cost_curve.rs`.
 //!
 //! The tests in this file share the CPU, so they take turns.
 
@@ -120,39 +120,42 @@ impl Server {
 async fn five_concurrent_slow_requests_run_side_by_side() {
     let _cpu = CPU.lock().await;
     let server = Server::start(5).await;
-    let before = server.timed_factorial(SLOW_N).await;
+    let one = server.timed_factorial(SLOW_N).await;
 
     let started = Instant::now();
     let burst: Vec<_> = (0..5)
-        .map(|_| tokio::spawn(server.factorial(SLOW_N)))
+        .map(|_| {
+            let request = server.factorial(SLOW_N);
+            tokio::spawn(async move {
+                assert_eq!(request.await, SLOW_N);
+                started.elapsed()
+            })
+        })
         .collect();
-    let mut peak = 0;
-    while !burst.iter().all(JoinHandle::is_finished) {
-        peak = peak.max(server.queue().await.0);
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    let concurrent = started.elapsed();
-    for request in burst {
-        assert_eq!(request.await.unwrap(), SLOW_N);
-    }
+    // All five being computed at the same moment: none waits for another.
+    server
+        .wait_for_queue(|(running, waiting)| running == 5 && waiting == 0)
+        .await;
+    // Meanwhile the runtime is free: a small request answers before any of the five is done.
+    assert_eq!(server.factorial(20).await, 20);
+    let unfinished = burst
+        .iter()
+        .filter(|request| !request.is_finished())
+        .count();
 
-    // Measured again afterwards: if the machine got busier meanwhile, this one shows it.
-    let after = server.timed_factorial(SLOW_N).await;
-    let one = before.max(after);
+    let mut finished = Vec::new();
+    for request in burst {
+        finished.push(request.await.unwrap());
+    }
+    let last = finished.iter().max().copied().unwrap();
     let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
     println!(
-        "one slow request: {one:?}; five at once: {concurrent:?} = {:.2}x one \
+        "one slow request: {one:?}; five at once: all done after {last:?} = {:.2}x one \
          ({cores} cores: at best {:.2}x; one after another: 5x)",
-        concurrent.as_secs_f64() / one.as_secs_f64(),
+        last.as_secs_f64() / one.as_secs_f64(),
         5.0 / cores.min(5) as f64,
     );
-
-    // All five were being computed at the same moment: nothing serialised them.
-    assert_eq!(peak, 5, "at most {peak} of 5 computations ran at once");
-    assert!(
-        concurrent < one * 5,
-        "five concurrent requests took {concurrent:?}, one {one:?}"
-    );
+    assert_eq!(unfinished, 5, "a small request waited for a large one");
     server.stop().await;
 }
 
@@ -196,15 +199,11 @@ async fn small_requests_answer_during_a_burst_of_large_ones() {
         "three small calls during a burst of six large ones: {small:?}; the burst: {burst_time:?}"
     );
 
-    // The small calls did not wait for any large computation to finish...
+    // The small calls did not wait for any large computation to finish, although every worker
+    // was busy and four more large requests were queued.
     assert_eq!(
         finished_before_small, 0,
         "small calls waited for {finished_before_small} large ones"
-    );
-    // ...and took a small fraction of the burst.
-    assert!(
-        small < burst_time / 4,
-        "small calls took {small:?} of a {burst_time:?} burst"
     );
     server.stop().await;
 }
