@@ -30,6 +30,8 @@ pub struct ServerSettings {
     pub grace_period: Duration,
 
     /// Longest a single request may take before it fails with DEADLINE_EXCEEDED (gRPC) or 408 (HTTP).
+    /// A streaming gRPC response is limited until it starts, not to its end (a health watch
+    /// lasts as long as the client wants it).
     #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
 
