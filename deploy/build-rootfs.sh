@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Builds the service binaries in release mode and stages the root filesystem of every image.
+#
+#   deploy/build-rootfs.sh OUT_DIR
+#
+# The one build step both image paths share: deploy/Dockerfile runs it inside its Rust builder
+# stage, deploy/ci/build-images.sh runs it on the host and feeds the result to
+# deploy/Dockerfile.prebuilt. It writes, under OUT_DIR (emptied first):
+#
+#   common/            /usr/local/bin/healthcheck (deploy/healthcheck.rs), the shared libraries
+#                      it needs, and /etc/nsswitch.conf
+#   <image>/           /usr/local/bin/<binary> for each of the image's binaries, and the shared
+#                      libraries they need that common/ does not already hold
+#
+# The binaries lose their debug information (strip --strip-debug). "The shared libraries they
+# need" are exactly those `ldd` names (glibc, libgcc_s, the dynamic
+# loader), copied to the same paths, so an image FROM scratch runs the binaries as built.
+# Honours CARGO_TARGET_DIR. Idempotent; a no-op rebuild takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ $# -ne 1 ]]; then
+    echo "usage: $0 OUT_DIR" >&2
+    exit 2
+fi
+out="$1"
+
+# image -> its binaries (the first is the entrypoint). The targets of deploy/Dockerfile and
+# deploy/Dockerfile.prebuilt copy these directories.
+declare -A IMAGES=(
+    [recommendations]="recommendations"
+    [marketplace]="marketplace"
+    [factorial]="factorial"
+    [ncr-gateway]="ncr-gateway"
+    [demo]="demo-server demo"
+)
+
+bin_args=()
+for image in "${!IMAGES[@]}"; do
+    for binary in ${IMAGES[$image]}; do
+        bin_args+=(--bin "$binary")
+    done
+done
+target_dir="${CARGO_TARGET_DIR:-target}"
+cargo build --release --locked "${bin_args[@]}"
+rustc --edition 2024 -C opt-level=3 -C panic=abort -C strip=symbols -D warnings \
+    -o "$target_dir/release/healthcheck" deploy/healthcheck.rs
+
+# Prints the absolute paths of the shared libraries (and the loader) a binary needs.
+shared_libraries() {
+    local listing
+    if ! listing=$(ldd "$1" 2>&1); then
+        # A static binary needs nothing; anything else is an error worth stopping for.
+        [[ "$listing" == *"not a dynamic executable"* ]] && return 0
+        echo "ldd $1: $listing" >&2
+        return 1
+    fi
+    if [[ "$listing" == *"not found"* ]]; then
+        echo "ldd $1: missing libraries:"$'\n'"$listing" >&2
+        return 1
+    fi
+    awk '$2 == "=>" && $3 ~ /^\// { print $3; next } $1 ~ /^\// { print $1 }' <<<"$listing"
+}
+
+# Copies a binary, without its debug information (the release profile keeps line tables, which
+# would make it five times larger; symbol names stay, for backtraces), and the libraries it needs
+# (those `skip_root` lacks) into `root`.
+stage() {
+    local root="$1" skip_root="$2" binary="$3" library
+    mkdir -p "$root/usr/local/bin"
+    strip --strip-debug -o "$root/usr/local/bin/$(basename "$binary")" "$binary"
+    chmod 0755 "$root/usr/local/bin/$(basename "$binary")"
+    for library in $(shared_libraries "$binary"); do
+        if [[ -n "$skip_root" && -e "$skip_root$library" ]]; then
+            continue
+        fi
+        mkdir -p "$root$(dirname "$library")"
+        cp -L "$library" "$root$library"
+        chmod 0755 "$root$library"
+    done
+}
+
+rm -rf "$out"
+mkdir -p "$out"
+stage "$out/common" "" "$target_dir/release/healthcheck"
+# Names in /etc/hosts (localhost; the container's own name) before DNS, as distroless images do;
+# glibc has the files and dns lookups built in.
+mkdir -p "$out/common/etc"
+echo "hosts: files dns" >"$out/common/etc/nsswitch.conf"
+for image in "${!IMAGES[@]}"; do
+    for binary in ${IMAGES[$image]}; do
+        stage "$out/$image" "$out/common" "$target_dir/release/$binary"
+    done
+done
+(cd "$out" && find . -type f | sort | sed 's|^\./|staged: |')
