@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# The compose suite: the whole system in containers, tested from outside as a user would.
+#
+#   deploy/ci/compose.sh
+#
+# 1. makes sure a Docker engine runs (installs Debian's docker.io and docker-compose and starts
+#    dockerd if needed; stops it again at the end if it started it);
+# 2. builds every image with deploy/ci/build-images.sh (no registry needed) and checks that the
+#    mTLS overlay (docker-compose.mtls.yaml) is a valid compose file on top of docker-compose.yaml;
+# 3. brings docker-compose.yaml up, waits (bounded) until every container is healthy, and checks
+#    that each runs as user 65532 on a read-only root filesystem;
+# 4. runs the tutorial's integration test against the marketplace container (the homepage's
+#    title, exactly three <li>), an nCr call through the gateway (/api/ncr/10/3 is 120), and the
+#    demo client inside the network against the demo server;
+# 5. stops the recommendations container: the homepage still answers 200, with the
+#    "unavailable" notice; starts it again: recommendations come back (bounded poll);
+# 6. brings the stack down with its volumes, on success and failure alike (trap), after printing
+#    the containers' logs if anything failed.
+#
+# The stack runs as compose project "bookstore-ci" on free loopback ports, so it never collides
+# with a developer's own stack or `bookstore up`. Each step has its own timeout; the whole suite
+# takes the release build's time plus about a minute.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source deploy/ci/lib/docker-engine.sh
+
+export COMPOSE_PROJECT_NAME=bookstore-ci
+export BOOKSTORE_TAG="${TAG:-dev}"
+export BOOKSTORE_PUBLISH_ADDRESS=127.0.0.1
+read -r MARKETPLACE_PUBLISH_PORT NCR_GATEWAY_PUBLISH_PORT < <(python3 -c '
+import socket
+sockets = [socket.socket() for _ in range(2)]
+for s in sockets:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in sockets))
+')
+export MARKETPLACE_PUBLISH_PORT NCR_GATEWAY_PUBLISH_PORT
+marketplace="http://127.0.0.1:$MARKETPLACE_PUBLISH_PORT"
+gateway="http://127.0.0.1:$NCR_GATEWAY_PUBLISH_PORT"
+
+compose() { timeout 300 docker-compose --file docker-compose.yaml "$@"; }
+step() { printf '\n--- %s\n' "$*"; }
+
+stack_up=false
+cleanup() {
+    local status=$?
+    if $stack_up; then
+        if ((status != 0)); then
+            echo "FAILED; the containers and their last log lines:" >&2
+            compose ps >&2 || true
+            compose logs --no-color --tail=40 >&2 || true
+        fi
+        step "bringing the stack down"
+        compose down --volumes --remove-orphans --timeout 45 || true
+    fi
+    stop_docker_engine
+    exit "$status"
+}
+trap cleanup EXIT
+
+# Runs "$@" every second until it succeeds or `seconds` have passed.
+poll() {
+    local seconds="$1" what="$2"
+    shift 2
+    local deadline=$((SECONDS + seconds))
+    until "$@" >/dev/null 2>&1; do
+        if ((SECONDS >= deadline)); then
+            echo "timed out after ${seconds}s waiting for: $what" >&2
+            "$@" || true
+            return 1
+        fi
+        sleep 1
+    done
+    echo "ok: $what"
+}
+
+# Every container of the project healthy.
+all_healthy() {
+    local ids status
+    ids=$(compose ps --quiet)
+    [[ -n "$ids" ]] || return 1
+    for id in $ids; do
+        status=$(docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$id")
+        if [[ "$status" != healthy ]]; then
+            echo "$(docker inspect --format '{{.Name}}' "$id") is $status"
+            return 1
+        fi
+    done
+}
+
+# The tutorial's integration test: the title and exactly three <li>.
+homepage_has_three_books() {
+    local html count
+    html=$(curl --fail --silent --show-error --max-time 5 "$marketplace/")
+    grep --quiet --fixed-strings '<title>Online Books For You</title>' <<<"$html" || {
+        echo "no title in: $html"
+        return 1
+    }
+    count=$(grep --only-matching --fixed-strings '<li>' <<<"$html" | wc -l)
+    [[ "$count" -eq 3 ]] || {
+        echo "expected 3 <li>, found $count in: $html"
+        return 1
+    }
+}
+
+# The homepage without recommendations: 200, the notice, no books.
+homepage_says_unavailable() {
+    local html
+    html=$(curl --fail --silent --show-error --max-time 5 "$marketplace/")
+    grep --quiet 'unavailable' <<<"$html" && ! grep --quiet --fixed-strings '<li>' <<<"$html" || {
+        echo "expected the unavailable notice and no <li> in: $html"
+        return 1
+    }
+}
+
+ncr_of_10_3_is_120() {
+    curl --fail --silent --show-error --max-time 5 "$gateway/api/ncr/10/3" |
+        python3 -c 'import json, sys; body = json.load(sys.stdin); assert body["ncr"] == 120, body'
+}
+
+step "docker engine"
+ensure_docker_engine
+
+step "images"
+timeout 2700 deploy/ci/build-images.sh
+
+step "compose files"
+compose config --quiet
+compose --file docker-compose.mtls.yaml config --quiet
+echo "ok: docker-compose.yaml, and docker-compose.mtls.yaml over it, are valid"
+
+step "up (project $COMPOSE_PROJECT_NAME; marketplace on $marketplace, gateway on $gateway)"
+compose down --volumes --remove-orphans --timeout 45 >/dev/null 2>&1 || true
+stack_up=true
+compose up --detach --no-build
+poll 120 "every container healthy" all_healthy
+for id in $(compose ps --quiet); do
+    read -r name user read_only < <(docker inspect \
+        --format '{{.Name}} {{.Config.User}} {{.HostConfig.ReadonlyRootfs}}' "$id")
+    if [[ "$user" != 65532:65532 || "$read_only" != true ]]; then
+        echo "$name runs as user '$user', read-only root filesystem: $read_only" >&2
+        exit 1
+    fi
+done
+echo "ok: every container runs as 65532:65532 on a read-only root filesystem"
+
+step "the tutorial's integration test, an nCr call and the demo client"
+poll 30 "homepage: title and exactly three <li>" homepage_has_three_books
+poll 30 "GET /api/ncr/10/3 answers 120" ncr_of_10_3_is_120
+sum=$(timeout 30 docker-compose exec -T demo /usr/local/bin/demo sum 1 2 3 4)
+grep --quiet 10 <<<"$sum" || {
+    echo "demo sum 1 2 3 4 printed: $sum" >&2
+    exit 1
+}
+echo "ok: demo client inside the network: sum 1 2 3 4 -> $sum"
+
+step "recommendations stopped: the homepage degrades, it does not fail"
+compose stop --timeout 45 recommendations
+poll 30 "homepage answers 200 with the unavailable notice" homepage_says_unavailable
+
+step "recommendations started again: they come back by themselves"
+compose start recommendations
+poll 60 "homepage: three <li> again" homepage_has_three_books
+poll 60 "every container healthy" all_healthy
+
+step "compose suite passed"
