@@ -5,6 +5,7 @@
 //! and no external services. Ctrl+C (or SIGTERM) shuts everything down gracefully; a second
 //! one exits at once.
 
+pub mod certs;
 pub mod up;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,10 @@ pub struct Cli {
 pub enum Command {
     /// Runs every service locally until Ctrl+C.
     Up(up::UpArgs),
+    /// Writes a development CA and a certificate and key for every service.
+    Certs(certs::CertsArgs),
+    /// Calls the demo service: unary, bidirectional, server- or client-streaming.
+    Demo(demo::ClientArgs),
 }
 
 /// Why the launcher failed.
@@ -35,6 +40,12 @@ pub enum Error {
     /// A listener could not be bound (a port already in use, say).
     #[error(transparent)]
     Bind(#[from] bookstore_platform::ServeError),
+    /// A demo call failed.
+    #[error(transparent)]
+    Demo(#[from] demo::ClientError),
+    /// Certificates could not be written.
+    #[error(transparent)]
+    Certs(#[from] bookstore_platform::tls::dev_certs::CertsError),
     /// A service stopped with an error.
     #[error("{service}: {source}")]
     Service {

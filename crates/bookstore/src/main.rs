@@ -13,6 +13,10 @@ async fn main() -> ExitCode {
     telemetry::init(ServerSettings::default().log_format);
     let result = match cli.command {
         Command::Up(args) => bookstore::up::run(args, Shutdown::on_signals()).await,
+        Command::Certs(args) => bookstore::certs::run(&args).map_err(Into::into),
+        Command::Demo(args) => demo::run_client(&args, &mut std::io::stdout())
+            .await
+            .map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,14 +1,24 @@
 //! `bookstore up`: binds every service's ports first (so a port conflict fails before anything
 //! runs), prints where everything is, then runs the services side by side until shutdown. If
 //! one service fails, the others are shut down too, and the failure is reported.
+//!
+//! With `--tls`, every gRPC hop runs over mutual TLS with certificates generated for this run
+//! (deleted when it stops), and each gRPC service admits only its own clients: Recommendations
+//! only the marketplace (and the load generator), Factorial only the nCr gateway (and the load
+//! generator).
 
 use std::future::Future;
 
+use std::path::Path;
+
 use bookstore_platform::server::{Listeners, bind};
 use bookstore_platform::shutdown::Shutdown;
+use bookstore_platform::tls::dev_certs::write_bundle;
+use bookstore_platform::tls::{TlsSettings, UpstreamTlsSettings};
 use clap::Args;
 
 use crate::Error;
+use crate::certs::IDENTITIES;
 
 /// Options of `bookstore up`.
 #[derive(Args, Debug, Clone)]
@@ -16,6 +26,10 @@ pub struct UpArgs {
     /// Address every service listens on. Use 0.0.0.0 to accept connections from other machines.
     #[arg(long, env = "BOOKSTORE_HOST", default_value = "127.0.0.1")]
     pub host: String,
+
+    /// Run every gRPC hop over mutual TLS, with certificates generated for this run.
+    #[arg(long)]
+    pub tls: bool,
 }
 
 /// Runs `service` and, if it fails, shuts the rest of the system down.
@@ -37,59 +51,150 @@ where
     })
 }
 
+/// Every service's configuration, wired to reach each other on `host`.
+struct System {
+    recommendations: recommendations::Config,
+    marketplace: marketplace::Config,
+    factorial: factorial::Config,
+    ncr_gateway: ncr_gateway::Config,
+    demo: demo::Config,
+}
+
+impl System {
+    fn on(host: &str) -> Self {
+        // Clients dial the address services listen on; "any address" is dialled as localhost,
+        // which the development certificates also name.
+        let host = if host == "0.0.0.0" { "localhost" } else { host };
+        Self {
+            recommendations: recommendations::Config::default(),
+            marketplace: marketplace::Config {
+                recommendations_host: host.to_owned(),
+                ..marketplace::Config::default()
+            },
+            factorial: factorial::Config::default(),
+            ncr_gateway: ncr_gateway::Config {
+                factorial_host: host.to_owned(),
+                ..ncr_gateway::Config::default()
+            },
+            demo: demo::Config::default(),
+        }
+    }
+
+    /// Mutual TLS everywhere, from certificates in `dir`, with per-service allow-lists.
+    fn with_mutual_tls(mut self, dir: &Path) -> Self {
+        self.recommendations.tls =
+            TlsSettings::mutual_from_dir(dir, "recommendations", &["marketplace", "loadgen"]);
+        self.factorial.tls =
+            TlsSettings::mutual_from_dir(dir, "factorial", &["ncr-gateway", "loadgen"]);
+        self.demo.tls = TlsSettings::mutual_from_dir(dir, "demo", &[]);
+        self.marketplace.upstream_tls =
+            UpstreamTlsSettings::mutual_from_dir(dir, "marketplace", "recommendations");
+        self.ncr_gateway.upstream_tls =
+            UpstreamTlsSettings::mutual_from_dir(dir, "ncr-gateway", "factorial");
+        self
+    }
+}
+
 /// Runs the whole system until `shutdown` is triggered.
 pub async fn run(args: UpArgs, shutdown: Shutdown) -> Result<(), Error> {
-    let recommendations_config = recommendations::Config::default();
-    let recommendations_listeners = Listeners::bind(
-        &args.host,
-        recommendations_config.port,
-        Some(recommendations_config.metrics_port),
+    let host = args.host.as_str();
+    let mut system = System::on(host);
+    // Kept alive until the system stops; the certificates are deleted with it.
+    let certs = if args.tls {
+        let dir = tempfile::Builder::new()
+            .prefix("bookstore-certs-")
+            .tempdir()
+            .map_err(|source| Error::Service {
+                service: "certs",
+                source: Box::new(source),
+            })?;
+        write_bundle(dir.path(), &IDENTITIES, true)?;
+        system = system.with_mutual_tls(dir.path());
+        Some(dir)
+    } else {
+        None
+    };
+    let grpc = |port, metrics_port| Listeners::bind(host, port, Some(metrics_port));
+    let recommendations_listeners = grpc(
+        system.recommendations.port,
+        system.recommendations.metrics_port,
     )
     .await?;
-    let marketplace_config = marketplace::Config {
-        recommendations_host: args.host.clone(),
-        ..marketplace::Config::default()
-    };
-    let marketplace_listener = bind(&args.host, marketplace_config.port).await?;
+    let factorial_listeners = grpc(system.factorial.port, system.factorial.metrics_port).await?;
+    let demo_listeners = grpc(system.demo.port, system.demo.metrics_port).await?;
+    let marketplace_listener = bind(host, system.marketplace.port).await?;
+    let gateway_listener = bind(host, system.ncr_gateway.port).await?;
 
-    let shown = if args.host == "0.0.0.0" {
-        "localhost"
-    } else {
-        args.host.as_str()
-    };
+    let shown = if host == "0.0.0.0" { "localhost" } else { host };
     println!("Online Books For You is running:");
     println!(
         "  marketplace       http://{shown}:{}/",
-        marketplace_config.port
+        system.marketplace.port
     );
     println!(
-        "  recommendations   grpc://{shown}:{}   (metrics: http://{shown}:{}/metrics)",
-        recommendations_config.port, recommendations_config.metrics_port
+        "  ncr-gateway       http://{shown}:{}/api/ncr/10/3",
+        system.ncr_gateway.port
     );
+    for (name, port, metrics_port) in [
+        (
+            "recommendations",
+            system.recommendations.port,
+            system.recommendations.metrics_port,
+        ),
+        (
+            "factorial",
+            system.factorial.port,
+            system.factorial.metrics_port,
+        ),
+        ("demo", system.demo.port, system.demo.metrics_port),
+    ] {
+        println!(
+            "  {name:<17} grpc://{shown}:{port}   (metrics: http://{shown}:{metrics_port}/metrics)"
+        );
+    }
+    if let Some(dir) = &certs {
+        let dir = dir.path().display();
+        println!("Every gRPC hop uses mutual TLS; this run's certificates are in {dir}");
+        println!(
+            "  e.g. grpcurl -cacert {dir}/ca.pem -cert {dir}/loadgen.pem -key {dir}/loadgen.key \\"
+        );
+        println!("         {shown}:50051 list");
+    }
     println!("Press Ctrl+C to stop.");
 
+    let stop = || shutdown.wait_owned();
     let results = tokio::join!(
         supervise(
             "recommendations",
             shutdown.clone(),
-            recommendations::run(
-                recommendations_listeners,
-                recommendations_config,
-                shutdown.wait_owned()
-            ),
+            recommendations::run(recommendations_listeners, system.recommendations, stop()),
         ),
         supervise(
             "marketplace",
             shutdown.clone(),
-            marketplace::run(
-                marketplace_listener,
-                marketplace_config,
-                shutdown.wait_owned()
-            ),
+            marketplace::run(marketplace_listener, system.marketplace, stop())
+        ),
+        supervise(
+            "factorial",
+            shutdown.clone(),
+            factorial::run(factorial_listeners, system.factorial, stop())
+        ),
+        supervise(
+            "ncr-gateway",
+            shutdown.clone(),
+            ncr_gateway::run(gateway_listener, system.ncr_gateway, stop())
+        ),
+        supervise(
+            "demo",
+            shutdown.clone(),
+            demo::run(demo_listeners, system.demo, stop())
         ),
     );
     results.0?;
     results.1?;
+    results.2?;
+    results.3?;
+    results.4?;
     println!("Online Books For You stopped.");
     Ok(())
 }

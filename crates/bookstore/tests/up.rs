@@ -36,10 +36,11 @@ fn wait_for_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus
     }
 }
 
-#[tokio::test]
-async fn up_runs_the_system_and_stops_gracefully() {
+/// Starts `bookstore up` on `host` with `extra` flags; returns it and its banner once it is up.
+fn launch(host: &str, extra: &[&str]) -> (Launcher, BufReader<std::process::ChildStdout>, String) {
     let child = Command::new(env!("CARGO_BIN_EXE_bookstore"))
-        .args(["up", "--host", HOST])
+        .args(["up", "--host", host])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -53,8 +54,35 @@ async fn up_runs_the_system_and_stops_gracefully() {
             "launcher exited early: {banner}"
         );
     }
+    (launcher, stdout, banner)
+}
+
+/// The homepage once it shows three recommendations (the services start side by side).
+async fn homepage_with_recommendations(url: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(response) = reqwest::get(url).await
+            && response.status() == 200
+        {
+            let html = response.text().await.unwrap();
+            if html.matches("<li>").count() == 3 {
+                return html;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the homepage never showed recommendations"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn up_runs_the_system_and_stops_gracefully() {
+    let (mut launcher, mut stdout, banner) = launch(HOST, &[]);
     assert!(banner.contains(&format!("http://{HOST}:5000/")), "{banner}");
     assert!(banner.contains(&format!("grpc://{HOST}:50051")), "{banner}");
+    assert!(banner.contains(&format!("http://{HOST}:5001/")), "{banner}");
 
     // The tutorial's marketplace_integration_test, against the real system.
     let url = format!("http://{HOST}:5000/");
@@ -100,6 +128,35 @@ async fn up_runs_the_system_and_stops_gracefully() {
         .unwrap();
     assert!(metrics.contains("grpc_server_handled_total{grpc_type=\"unary\",grpc_service=\"bookstore.recommendations.v1.RecommendationsService\",grpc_method=\"Recommend\",grpc_code=\"OK\"}"), "{metrics}");
 
+    // The nCr gateway over the factorial service.
+    let ncr = reqwest::get(format!("http://{HOST}:5001/api/ncr/10/3"))
+        .await
+        .unwrap();
+    assert_eq!(ncr.status(), 200);
+    let ncr = ncr.text().await.unwrap();
+    assert!(
+        ncr.contains(r#""ncr":120"#) && ncr.contains(r#""msg":"Success""#),
+        "{ncr}"
+    );
+
+    // The demo service, through `bookstore demo`.
+    let demo = Command::new(env!("CARGO_BIN_EXE_bookstore"))
+        .args([
+            "demo",
+            "--server",
+            &format!("http://{HOST}:50053"),
+            "unary",
+            "Hello Server! Are you listening?",
+        ])
+        .output()
+        .unwrap();
+    assert!(demo.status.success(), "{demo:?}");
+    let demo = String::from_utf8_lossy(&demo.stdout);
+    assert!(
+        demo.contains("Hello Server! Are you listening?") && demo.contains("received"),
+        "{demo}"
+    );
+
     signal(&launcher.0, "-TERM");
     let status = wait_for_exit(&mut launcher.0, Duration::from_secs(10));
     assert!(status.success(), "{status:?}");
@@ -121,4 +178,43 @@ fn a_port_in_use_fails_fast_with_a_clear_message() {
         stderr.contains("cannot listen on 127.0.0.4:5000"),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn up_with_tls_runs_every_grpc_hop_over_mutual_tls() {
+    const TLS_HOST: &str = "127.0.0.6";
+    let (mut launcher, _stdout, banner) = launch(TLS_HOST, &["--tls"]);
+    assert!(banner.contains("mutual TLS"), "{banner}");
+
+    // Marketplace -> Recommendations and gateway -> Factorial, both over mutual TLS.
+    let html = homepage_with_recommendations(&format!("http://{TLS_HOST}:5000/")).await;
+    assert!(html.contains("<title>Online Books For You</title>"));
+    let ncr = reqwest::get(format!("http://{TLS_HOST}:5001/api/ncr/10/3"))
+        .await
+        .unwrap();
+    assert_eq!(ncr.status(), 200);
+    assert!(ncr.text().await.unwrap().contains(r#""ncr":120"#));
+
+    // A plaintext gRPC client is turned away at the door.
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{TLS_HOST}:50051"))
+        .unwrap()
+        .connect_timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(5))
+        .connect_lazy();
+    let request = bookstore_proto::legacy::RecommendationRequest {
+        user_id: 1,
+        category: 0,
+        max_results: 3,
+    };
+    let refused =
+        bookstore_proto::legacy::recommendations_client::RecommendationsClient::new(channel)
+            .recommend(request)
+            .await;
+    assert!(
+        refused.is_err(),
+        "plaintext must not reach a mutual-TLS port"
+    );
+
+    signal(&launcher.0, "-TERM");
+    assert!(wait_for_exit(&mut launcher.0, Duration::from_secs(10)).success());
 }

@@ -48,6 +48,9 @@ pub enum Error {
     /// The server failed.
     #[error(transparent)]
     Serve(#[from] ServeError),
+    /// The TLS files could not be used.
+    #[error("TLS: {0}")]
+    Tls(#[from] bookstore_platform::tls::TlsError),
 }
 
 impl GrpcError for Error {
@@ -60,7 +63,7 @@ impl GrpcError for Error {
             | Self::TooManyValues => Code::InvalidArgument,
             // The request is well formed; the answer is what falls outside the representable range.
             Self::SumOverflow => Code::OutOfRange,
-            Self::Serve(_) => Code::Internal,
+            Self::Serve(_) | Self::Tls(_) => Code::Internal,
         }
     }
 }

@@ -31,6 +31,7 @@ pub mod sum;
 use bookstore_platform::Metrics;
 use bookstore_platform::config::ServerSettings;
 use bookstore_platform::server::{GrpcServer, Listeners};
+use bookstore_platform::tls::TlsSettings;
 use bookstore_proto::demo::v1::demo_service_server::DemoServiceServer;
 use bookstore_proto::legacy::bidirectional::bidirectional_server::BidirectionalServer;
 use bookstore_proto::legacy::unary::unary_server::UnaryServer;
@@ -68,6 +69,10 @@ pub struct Config {
     /// Limits and shutdown.
     #[command(flatten)]
     pub server: ServerSettings,
+
+    /// TLS or mutual TLS on the gRPC port.
+    #[command(flatten)]
+    pub tls: TlsSettings,
 }
 
 impl Default for Config {
@@ -77,6 +82,7 @@ impl Default for Config {
             port: DEFAULT_PORT,
             metrics_port: DEFAULT_METRICS_PORT,
             server: ServerSettings::default(),
+            tls: TlsSettings::default(),
         }
     }
 }
@@ -107,6 +113,7 @@ pub async fn serve(
     let max_bytes = config.server.max_message_bytes;
     let metrics = Metrics::new();
     GrpcServer::new(&config.server, &metrics)
+        .tls(&config.tls)?
         .add_service(UnaryServer::new(demo.clone()).max_decoding_message_size(max_bytes))
         .add_service(BidirectionalServer::new(demo.clone()).max_decoding_message_size(max_bytes))
         .add_service(DemoServiceServer::new(demo).max_decoding_message_size(max_bytes))

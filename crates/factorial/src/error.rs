@@ -60,6 +60,9 @@ pub enum Error {
     /// The server failed.
     #[error(transparent)]
     Serve(#[from] ServeError),
+    /// The TLS files could not be used.
+    #[error("TLS: {0}")]
+    Tls(#[from] bookstore_platform::tls::TlsError),
 }
 
 impl GrpcError for Error {
@@ -71,7 +74,7 @@ impl GrpcError for Error {
             | Self::UnknownView(_) => Code::InvalidArgument,
             Self::FloatOverflow { .. } | Self::AboveLimit { .. } => Code::OutOfRange,
             Self::ShuttingDown => Code::Unavailable,
-            Self::Serve(_) => Code::Internal,
+            Self::Serve(_) | Self::Tls(_) => Code::Internal,
         }
     }
 }

@@ -20,6 +20,7 @@ use std::num::NonZeroUsize;
 use bookstore_platform::Metrics;
 use bookstore_platform::config::ServerSettings;
 use bookstore_platform::server::{GrpcServer, Listeners};
+use bookstore_platform::tls::TlsSettings;
 use bookstore_proto::factorial::v1::factorial_service_server::FactorialServiceServer;
 use bookstore_proto::legacy::factorial_server::FactorialServer;
 
@@ -68,6 +69,10 @@ pub struct Config {
     /// Limits and shutdown.
     #[command(flatten)]
     pub server: ServerSettings,
+
+    /// TLS or mutual TLS on the gRPC port.
+    #[command(flatten)]
+    pub tls: TlsSettings,
 }
 
 impl Default for Config {
@@ -79,6 +84,7 @@ impl Default for Config {
             max_n: DEFAULT_MAX_N,
             workers: None,
             server: ServerSettings::default(),
+            tls: TlsSettings::default(),
         }
     }
 }
@@ -111,6 +117,7 @@ pub async fn run(
     calculator.register_metrics(&metrics);
     let max_bytes = config.server.max_message_bytes;
     GrpcServer::new(&config.server, &metrics)
+        .tls(&config.tls)?
         .add_service(FactorialServer::new(LegacyFactorial).max_decoding_message_size(max_bytes))
         .add_service(
             FactorialServiceServer::new(FactorialV1::new(calculator))

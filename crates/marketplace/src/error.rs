@@ -18,6 +18,9 @@ pub enum Error {
     /// The upstream address is malformed.
     #[error("invalid Recommendations address: {0}")]
     UpstreamAddress(#[from] tonic::transport::Error),
+    /// The TLS files for Recommendations could not be used.
+    #[error("TLS to Recommendations: {0}")]
+    Tls(#[from] bookstore_platform::tls::TlsError),
     /// The HTTP server failed.
     #[error("the HTTP server failed: {0}")]
     Serve(#[from] std::io::Error),
@@ -33,7 +36,7 @@ impl Error {
         match self {
             Self::BadQuery(_) => StatusCode::BAD_REQUEST,
             Self::Upstream(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Render(_) | Self::UpstreamAddress(_) | Self::Serve(_) => {
+            Self::Render(_) | Self::UpstreamAddress(_) | Self::Serve(_) | Self::Tls(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }
@@ -44,7 +47,7 @@ impl Error {
         match self {
             Self::BadQuery(message) => message.clone(),
             Self::Upstream(_) => UNAVAILABLE_MESSAGE.to_owned(),
-            Self::Render(_) | Self::UpstreamAddress(_) | Self::Serve(_) => {
+            Self::Render(_) | Self::UpstreamAddress(_) | Self::Serve(_) | Self::Tls(_) => {
                 "Something went wrong on our side.".to_owned()
             }
         }

@@ -15,6 +15,7 @@ use bookstore_platform::Metrics;
 use bookstore_platform::client::{UpstreamConfig, UpstreamTimeouts};
 use bookstore_platform::config::ServerSettings;
 use bookstore_platform::http::serve_http;
+use bookstore_platform::tls::{TlsError, UpstreamTlsSettings};
 use tokio::net::TcpListener;
 
 pub use error::Error;
@@ -54,6 +55,10 @@ pub struct Config {
     #[command(flatten)]
     pub upstream: UpstreamTimeouts,
 
+    /// TLS or mutual TLS to Recommendations.
+    #[command(flatten)]
+    pub upstream_tls: UpstreamTlsSettings,
+
     /// Limits and shutdown.
     #[command(flatten)]
     pub server: ServerSettings,
@@ -67,19 +72,22 @@ impl Default for Config {
             recommendations_host: "localhost".to_owned(),
             recommendations_port: DEFAULT_RECOMMENDATIONS_PORT,
             upstream: UpstreamTimeouts::default(),
+            upstream_tls: UpstreamTlsSettings::default(),
             server: ServerSettings::default(),
         }
     }
 }
 
 impl Config {
-    /// Where Recommendations is and how long calls to it may take.
-    pub fn upstream(&self) -> UpstreamConfig {
-        UpstreamConfig::new(
+    /// Where Recommendations is, how long calls to it may take, and how they are secured;
+    /// fails if the TLS files cannot be read.
+    pub fn upstream(&self) -> Result<UpstreamConfig, TlsError> {
+        let upstream = UpstreamConfig::new(
             &self.recommendations_host,
             self.recommendations_port,
             &self.upstream,
-        )
+        );
+        Ok(upstream.with_tls(self.upstream_tls.load()?))
     }
 }
 
@@ -91,7 +99,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Error> {
     let metrics = Metrics::new();
-    let upstream = config.upstream();
+    let upstream = config.upstream()?;
     let channel = upstream.channel(&metrics)?;
     tracing::info!(
         http = %listener.local_addr()?,

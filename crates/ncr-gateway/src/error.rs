@@ -87,6 +87,9 @@ pub enum Error {
     /// The listener could not be bound.
     #[error(transparent)]
     Bind(#[from] ServeError),
+    /// The TLS files for the Factorial service could not be used.
+    #[error("TLS to the factorial service: {0}")]
+    Tls(#[from] bookstore_platform::tls::TlsError),
     /// The HTTP server failed.
     #[error("the HTTP server failed: {0}")]
     Serve(#[source] std::io::Error),
@@ -126,7 +129,7 @@ impl Error {
             | Self::UpstreamTimeout { .. }
             | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             Self::UpstreamFault { .. } | Self::BadUpstreamAnswer(_) => StatusCode::BAD_GATEWAY,
-            Self::UpstreamAddress { .. } | Self::Bind(_) | Self::Serve(_) => {
+            Self::UpstreamAddress { .. } | Self::Bind(_) | Self::Serve(_) | Self::Tls(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }

@@ -20,6 +20,7 @@ use std::num::NonZeroUsize;
 use bookstore_platform::client::UpstreamTimeouts;
 use bookstore_platform::config::ServerSettings;
 use bookstore_platform::http::serve_http;
+use bookstore_platform::tls::{TlsError, UpstreamTlsSettings};
 use bookstore_platform::{Metrics, UpstreamConfig};
 use tokio::net::TcpListener;
 
@@ -76,6 +77,10 @@ pub struct Config {
     #[command(flatten)]
     pub upstream: UpstreamTimeouts,
 
+    /// TLS or mutual TLS to the Factorial service.
+    #[command(flatten)]
+    pub upstream_tls: UpstreamTlsSettings,
+
     /// Limits and shutdown.
     #[command(flatten)]
     pub server: ServerSettings,
@@ -90,15 +95,19 @@ impl Default for Config {
             factorial_port: DEFAULT_FACTORIAL_PORT,
             max_n: DEFAULT_MAX_N,
             upstream: UpstreamTimeouts::default(),
+            upstream_tls: UpstreamTlsSettings::default(),
             server: ServerSettings::default(),
         }
     }
 }
 
 impl Config {
-    /// How to reach the Factorial service.
-    pub fn factorial_upstream(&self) -> UpstreamConfig {
-        UpstreamConfig::new(&self.factorial_host, self.factorial_port, &self.upstream)
+    /// How to reach the Factorial service; fails if its TLS files cannot be read.
+    pub fn factorial_upstream(&self) -> Result<UpstreamConfig, TlsError> {
+        Ok(
+            UpstreamConfig::new(&self.factorial_host, self.factorial_port, &self.upstream)
+                .with_tls(self.upstream_tls.load()?),
+        )
     }
 }
 
@@ -111,7 +120,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Error> {
     let metrics = Metrics::new();
-    let upstream = FactorialUpstream::connect_lazy(config.factorial_upstream(), &metrics)?;
+    let upstream = FactorialUpstream::connect_lazy(config.factorial_upstream()?, &metrics)?;
     tracing::info!(
         http = ?listener.local_addr().ok(),
         factorial = %upstream.config().uri(),
@@ -157,7 +166,7 @@ mod tests {
             "250ms",
         ])
         .unwrap();
-        let upstream = config.factorial_upstream();
+        let upstream = config.factorial_upstream().unwrap();
         assert_eq!(upstream.uri(), "http://factorial:6000");
         assert_eq!(upstream.call_timeout, std::time::Duration::from_millis(250));
     }

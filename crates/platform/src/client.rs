@@ -14,17 +14,26 @@ use tower::Layer;
 
 use crate::config::parse_duration;
 use crate::metrics::Metrics;
-use crate::middleware::{GrpcClientMetrics, GrpcClientMetricsLayer, REQUEST_ID_HEADER};
+use crate::middleware::{
+    ClientDeadline, ClientDeadlineLayer, GrpcClientMetrics, GrpcClientMetricsLayer,
+    REQUEST_ID_HEADER,
+};
 use crate::rpc::MethodTable;
+use crate::tls::ClientTls;
 
 /// How often an idle connection is pinged, so a dead upstream is noticed before a call needs it.
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
 /// How long a keepalive ping may go unanswered.
 const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A channel to one upstream, recording client metrics. Cheap to clone; clones share the
-/// connection.
-pub type GrpcChannel = GrpcClientMetrics<Channel>;
+/// A channel to one upstream, recording client metrics and enforcing call deadlines. Cheap to
+/// clone; clones share the connection.
+pub type GrpcChannel = GrpcClientMetrics<ClientDeadline<Channel>>;
+
+/// How long after a call's deadline tonic's own timeout gives up, as a backstop for calls sent
+/// without a deadline: calls with one fail first, as `DEADLINE_EXCEEDED`, in
+/// [`ClientDeadlineLayer`].
+const BACKSTOP_MARGIN: Duration = Duration::from_secs(1);
 
 /// How to reach and call one upstream service.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,6 +46,8 @@ pub struct UpstreamConfig {
     pub connect_timeout: Duration,
     /// Deadline of every call.
     pub call_timeout: Duration,
+    /// TLS to the upstream; plaintext when `None`.
+    pub tls: Option<ClientTls>,
 }
 
 /// Timeouts of calls to an upstream, as flags each web app flattens into its config.
@@ -68,27 +79,39 @@ impl UpstreamConfig {
             port,
             connect_timeout: timeouts.upstream_connect_timeout,
             call_timeout: timeouts.upstream_timeout,
+            tls: None,
         }
     }
 
-    /// The `http://host:port` URI (IPv6 literals bracketed).
+    /// The same upstream reached over TLS (`Some`) or plaintext (`None`).
+    pub fn with_tls(mut self, tls: Option<ClientTls>) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// The `http://host:port` URI, `https` under TLS (IPv6 literals bracketed).
     pub fn uri(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
         if self.host.contains(':') && !self.host.starts_with('[') {
-            format!("http://[{}]:{}", self.host, self.port)
+            format!("{scheme}://[{}]:{}", self.host, self.port)
         } else {
-            format!("http://{}:{}", self.host, self.port)
+            format!("{scheme}://{}:{}", self.host, self.port)
         }
     }
 
     /// A lazily connected channel to this upstream. Fails only on a malformed address.
     pub fn channel(&self, metrics: &Metrics) -> Result<GrpcChannel, tonic::transport::Error> {
-        let channel = Endpoint::from_shared(self.uri())?
+        let mut endpoint = Endpoint::from_shared(self.uri())?
             .connect_timeout(self.connect_timeout)
-            .timeout(self.call_timeout)
+            .timeout(self.call_timeout + BACKSTOP_MARGIN)
             .tcp_nodelay(true)
             .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
-            .keep_alive_timeout(KEEPALIVE_TIMEOUT)
-            .connect_lazy();
+            .keep_alive_timeout(KEEPALIVE_TIMEOUT);
+        if let Some(tls) = &self.tls {
+            let host = self.host.trim_start_matches('[').trim_end_matches(']');
+            endpoint = endpoint.tls_config(tls.config(host))?;
+        }
+        let channel = ClientDeadlineLayer.layer(endpoint.connect_lazy());
         Ok(GrpcClientMetricsLayer::new(metrics, &MethodTable::standard()).layer(channel))
     }
 

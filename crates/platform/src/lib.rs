@@ -15,6 +15,7 @@
 pub mod admin;
 pub mod client;
 pub mod config;
+pub mod connection;
 pub mod grpc_body;
 pub mod http;
 pub mod metrics;
@@ -24,6 +25,7 @@ pub mod server;
 pub mod shutdown;
 pub mod status;
 pub mod telemetry;
+pub mod tls;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -17,6 +17,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
+use futures_util::stream::BoxStream;
 use http::{Request, Response};
 use tokio::net::TcpListener;
 use tokio::time::Instant;
@@ -33,12 +35,14 @@ use tower::Service;
 
 use crate::admin::serve_admin;
 use crate::config::ServerSettings;
+use crate::connection::Connection;
 use crate::metrics::Metrics;
 use crate::middleware::{
     ErrorReporter, GraceCutoffLayer, MessageLimitLayer, RequestTimeoutLayer, ServerStack,
     TracingReporter,
 };
 use crate::rpc::MethodTable;
+use crate::tls::{self, ServerTls, TlsError, TlsSettings};
 
 /// How often an idle connection is pinged, so dead peers are noticed.
 const HTTP2_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
@@ -145,6 +149,8 @@ pub struct GrpcServer {
     routes: RoutesBuilder,
     services: Vec<&'static str>,
     health: HealthReporter,
+    tls: Option<Arc<ServerTls>>,
+    tls_settings: TlsSettings,
 }
 
 impl std::fmt::Debug for GrpcServer {
@@ -166,7 +172,17 @@ impl GrpcServer {
             routes: RoutesBuilder::default(),
             services: Vec::new(),
             health: HealthReporter::new(),
+            tls: None,
+            tls_settings: TlsSettings::default(),
         }
+    }
+
+    /// Serves TLS (or mutual TLS, with an allow-list) as `settings` say; plaintext when they
+    /// name no certificate. Fails if the files do not make a valid configuration.
+    pub fn tls(mut self, settings: &TlsSettings) -> Result<Self, TlsError> {
+        self.tls = settings.load()?;
+        self.tls_settings = settings.clone();
+        Ok(self)
     }
 
     /// Reports failed calls to `reporter` instead of the log.
@@ -220,10 +236,31 @@ impl GrpcServer {
         }
 
         let methods = self.served_methods();
-        let stack = ServerStack::new(&self.metrics, &methods, self.reporter.clone());
+        let stack = ServerStack::new(
+            &self.metrics,
+            &methods,
+            self.reporter.clone(),
+            self.tls_settings.allow_list(),
+        );
         let stop_accepting = CancellationToken::new();
         let cutoff = CancellationToken::new();
-        let incoming = TcpIncoming::from(listeners.grpc).with_nodelay(Some(true));
+        let incoming: BoxStream<'static, std::io::Result<Connection>> = match &self.tls {
+            Some(tls) => {
+                tls::spawn_reloader(
+                    tls.clone(),
+                    self.tls_settings.tls_reload_interval,
+                    &self.metrics,
+                    stop_accepting.clone(),
+                );
+                tls::incoming(listeners.grpc, tls.clone(), stop_accepting.clone())
+                    .map(|accepted| accepted.map(|tls| Connection::Tls(Box::new(tls))))
+                    .boxed()
+            }
+            None => TcpIncoming::from(listeners.grpc)
+                .with_nodelay(Some(true))
+                .map(|accepted| accepted.map(Connection::Plain))
+                .boxed(),
+        };
         // No `Server::timeout`: tonic applies it outside every layer and answers CANCELLED;
         // `RequestTimeoutLayer` answers DEADLINE_EXCEEDED where the metrics can see it.
         let server = Server::builder()

@@ -52,6 +52,9 @@ pub enum Error {
     /// The server failed.
     #[error(transparent)]
     Serve(#[from] ServeError),
+    /// The TLS files could not be used.
+    #[error("TLS: {0}")]
+    Tls(#[from] bookstore_platform::tls::TlsError),
 }
 
 impl GrpcError for Error {
@@ -62,7 +65,8 @@ impl GrpcError for Error {
             Self::CatalogRead { .. }
             | Self::CatalogParse { .. }
             | Self::CatalogInvalid { .. }
-            | Self::Serve(_) => Code::Internal,
+            | Self::Serve(_)
+            | Self::Tls(_) => Code::Internal,
         }
     }
 }

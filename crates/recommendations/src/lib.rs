@@ -19,6 +19,7 @@ use std::sync::Arc;
 use bookstore_platform::Metrics;
 use bookstore_platform::config::ServerSettings;
 use bookstore_platform::server::{GrpcServer, Listeners};
+use bookstore_platform::tls::TlsSettings;
 use bookstore_proto::legacy::recommendations_server::RecommendationsServer;
 use bookstore_proto::recommendations::v1::recommendations_service_server::RecommendationsServiceServer;
 
@@ -63,6 +64,10 @@ pub struct Config {
     /// Limits and shutdown.
     #[command(flatten)]
     pub server: ServerSettings,
+
+    /// TLS or mutual TLS on the gRPC port.
+    #[command(flatten)]
+    pub tls: TlsSettings,
 }
 
 impl Default for Config {
@@ -74,6 +79,7 @@ impl Default for Config {
             catalog: None,
             seed: None,
             server: ServerSettings::default(),
+            tls: TlsSettings::default(),
         }
     }
 }
@@ -106,6 +112,7 @@ pub async fn run(
     let max_bytes = config.server.max_message_bytes;
     let metrics = Metrics::new();
     GrpcServer::new(&config.server, &metrics)
+        .tls(&config.tls)?
         .add_service(
             RecommendationsServer::new(LegacyRecommendations::new(recommender.clone()))
                 .max_decoding_message_size(max_bytes),

@@ -2,26 +2,33 @@
 //! repeated in handlers: the Rust counterpart of the tutorial's gRPC interceptors. One `Layer` +
 //! `Service` pair per file.
 //!
+//! Client channels get [`GrpcClientMetricsLayer`] and [`ClientDeadlineLayer`]; web apps get
+//! [`HttpMetricsLayer`] and [`RequestIdLayer`].
+//!
 //! [`ServerStack`] composes the standard server stack, outermost first:
 //!
 //! 1. [`RequestIdLayer`]: accept or assign `x-request-id`, echo it back.
 //! 2. [`GrpcServerMetricsLayer`]: started / handled / messages / latency / in-flight.
 //! 3. [`ErrorLogLayer`]: every failed call reported once, with method, code, message, latency.
 //! 4. [`CatchPanicLayer`]: a panicking handler becomes `INTERNAL`; nothing else is affected.
+//! 5. [`AuthorizeLayer`]: under mutual TLS, only allowed client identities get through.
 //!
 //! Metrics sit outside the panic catcher so that a panic is counted as the `Internal` the
-//! client saw; the error log sits outside it too, so it can report the panic's message.
+//! client saw; the error log sits outside it too, so it can report the panic's message; both
+//! sit outside authorization, so refusals are counted and logged like any other status.
 //!
 //! [`GrpcServer`](crate::server::GrpcServer) puts three more layers inside that stack, each
 //! needing a server setting, so that what they decide is measured and logged like any other
 //! status:
 //!
-//! 5. [`GraceCutoffLayer`]: at the end of the shutdown grace period, calls still running end
+//! 6. [`GraceCutoffLayer`]: at the end of the shutdown grace period, calls still running end
 //!    with `UNAVAILABLE`.
-//! 6. [`RequestTimeoutLayer`]: the server's time limit, as `DEADLINE_EXCEEDED`.
-//! 7. [`MessageLimitLayer`]: oversized request messages, as `RESOURCE_EXHAUSTED`.
+//! 7. [`RequestTimeoutLayer`]: the server's time limit, as `DEADLINE_EXCEEDED`.
+//! 8. [`MessageLimitLayer`]: oversized request messages, as `RESOURCE_EXHAUSTED`.
 
+mod authorize;
 mod catch_panic;
+mod client_deadline;
 mod client_metrics;
 mod error_log;
 mod grace_cutoff;
@@ -35,7 +42,9 @@ use std::sync::Arc;
 
 use tower::Layer;
 
+pub use authorize::{Authorize, AuthorizeLayer};
 pub use catch_panic::{CatchPanic, CatchPanicLayer, PanicNote};
+pub use client_deadline::{ClientDeadline, ClientDeadlineLayer, parse_grpc_timeout};
 pub use client_metrics::{GrpcClientMetrics, GrpcClientMetricsLayer};
 pub use error_log::{ErrorLog, ErrorLogLayer, ErrorReport, ErrorReporter, TracingReporter};
 pub use grace_cutoff::{CutoffBody, GraceCutoff, GraceCutoffLayer};
@@ -53,6 +62,7 @@ use crate::rpc::MethodTable;
 pub struct ServerStack {
     metrics: GrpcServerMetricsLayer,
     errors: ErrorLogLayer,
+    authorize: AuthorizeLayer,
 }
 
 impl std::fmt::Debug for ServerStack {
@@ -63,19 +73,27 @@ impl std::fmt::Debug for ServerStack {
 
 impl ServerStack {
     /// The stack recording into `metrics` for the methods in `methods`, reporting errors to
-    /// `reporter`.
-    pub fn new(metrics: &Metrics, methods: &MethodTable, reporter: Arc<dyn ErrorReporter>) -> Self {
+    /// `reporter`, and admitting only `allowed_clients` (everyone when `None`).
+    pub fn new(
+        metrics: &Metrics,
+        methods: &MethodTable,
+        reporter: Arc<dyn ErrorReporter>,
+        allowed_clients: Option<Vec<String>>,
+    ) -> Self {
         Self {
             metrics: GrpcServerMetricsLayer::new(metrics, methods),
             errors: ErrorLogLayer::new(reporter),
+            authorize: AuthorizeLayer::new(allowed_clients, metrics),
         }
     }
 }
 
 impl<S> Layer<S> for ServerStack {
-    type Service = <RequestIdLayer as Layer<GrpcServerMetrics<ErrorLog<CatchPanic<S>>>>>::Service;
+    type Service =
+        <RequestIdLayer as Layer<GrpcServerMetrics<ErrorLog<CatchPanic<Authorize<S>>>>>>::Service;
 
     fn layer(&self, inner: S) -> Self::Service {
+        let inner = self.authorize.layer(inner);
         let inner = CatchPanicLayer.layer(inner);
         let inner = self.errors.layer(inner);
         let inner = self.metrics.layer(inner);
