@@ -215,6 +215,68 @@ async fn up_with_tls_runs_every_grpc_hop_over_mutual_tls() {
         "plaintext must not reach a mutual-TLS port"
     );
 
+    // `bookstore demo` over mutual TLS, with the certificates this run generated.
+    let dir = banner
+        .lines()
+        .find_map(|line| line.split("certificates are in ").nth(1))
+        .expect("the banner names the certificates' directory")
+        .trim()
+        .to_owned();
+    let demo = Command::new(env!("CARGO_BIN_EXE_bookstore"))
+        .args(["demo", "--server", &format!("{TLS_HOST}:50053")])
+        .args(["--upstream-ca", &format!("{dir}/ca.pem")])
+        .args(["--upstream-cert", &format!("{dir}/loadgen.pem")])
+        .args(["--upstream-key", &format!("{dir}/loadgen.key")])
+        .args(["--upstream-server-name", "demo", "unary", "over mTLS"])
+        .output()
+        .unwrap();
+    assert!(demo.status.success(), "{demo:?}");
+    assert!(String::from_utf8_lossy(&demo.stdout).contains("over mTLS"));
+
     signal(&launcher.0, "-TERM");
     assert!(wait_for_exit(&mut launcher.0, Duration::from_secs(10)).success());
+    assert!(
+        !std::path::Path::new(&dir).exists(),
+        "the run's certificates are deleted"
+    );
+}
+
+#[tokio::test]
+async fn one_request_id_is_logged_by_the_marketplace_and_recommendations() {
+    const LOG_HOST: &str = "127.0.0.7";
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_bookstore"))
+        .args(["up", "--host", LOG_HOST])
+        .env("RUST_LOG", "debug,h2=info,hyper=info")
+        .stdout(Stdio::null())
+        .stderr(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    let mut launcher = Launcher(child);
+    let url = format!("http://{LOG_HOST}:5000/");
+    homepage_with_recommendations(&url).await;
+    let response = reqwest::Client::new()
+        .get(&url)
+        .header("x-request-id", "trace-me-4711")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "trace-me-4711");
+    signal(&launcher.0, "-TERM");
+    assert!(wait_for_exit(&mut launcher.0, Duration::from_secs(10)).success());
+
+    let logs = std::fs::read_to_string(log.path()).unwrap();
+    let lines: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.contains("trace-me-4711"))
+        .collect();
+    assert!(
+        lines.iter().any(|line| line.contains("http_request")),
+        "the marketplace logs the id: {lines:#?}"
+    );
+    assert!(
+        lines.iter().any(|line| line.contains("gRPC call succeeded")
+            && line.contains("/bookstore.recommendations.v1.RecommendationsService/Recommend")),
+        "recommendations logs the same id: {lines:#?}"
+    );
 }

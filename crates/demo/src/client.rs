@@ -18,6 +18,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use bookstore_platform::config::parse_duration;
+use bookstore_platform::tls::{ClientTls, TlsError, UpstreamTlsSettings};
 use bookstore_proto::demo::v1::demo_service_client::DemoServiceClient;
 use bookstore_proto::demo::v1::{CountdownRequest, SumRequest};
 use bookstore_proto::legacy::bidirectional::bidirectional_client::BidirectionalClient;
@@ -41,6 +42,10 @@ pub struct ClientArgs {
     /// Deadline of the whole call, e.g. `10s`; a countdown gets its own length on top.
     #[arg(long, env = "DEMO_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true)]
     pub timeout: Duration,
+
+    /// TLS or mutual TLS to the server (the server must be run with --tls-cert).
+    #[command(flatten)]
+    pub tls: UpstreamTlsSettings,
 
     /// The call to make.
     #[command(subcommand)]
@@ -109,6 +114,9 @@ pub enum ClientError {
         #[source]
         source: tonic::transport::Error,
     },
+    /// The TLS files could not be used.
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsError),
     /// The server ended the call with an error status.
     #[error("the server answered {:?}: {}", .0.code(), .0.message())]
     Status(#[from] Status),
@@ -174,7 +182,7 @@ async fn call(
     deadline: Duration,
     out: &mut impl Write,
 ) -> Result<(), ClientError> {
-    let channel = connect(&args.server, args.timeout).await?;
+    let channel = connect(&args.server, args.tls.load()?, args.timeout).await?;
     match &args.command {
         ClientCommand::Unary { message } => unary_call(channel, message, deadline, out).await,
         ClientCommand::Bidi { messages } => bidi_call(channel, messages, deadline, out).await,
@@ -185,18 +193,29 @@ async fn call(
     }
 }
 
-async fn connect(server: &str, connect_timeout: Duration) -> Result<Channel, ClientError> {
-    let url = if server.contains("://") {
-        server.to_owned()
-    } else {
-        format!("http://{server}")
+async fn connect(
+    server: &str,
+    tls: Option<ClientTls>,
+    connect_timeout: Duration,
+) -> Result<Channel, ClientError> {
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let url = match server.split_once("://") {
+        Some((_, rest)) => format!("{scheme}://{rest}"),
+        None => format!("{scheme}://{server}"),
     };
-    let endpoint = Endpoint::from_shared(url.clone())
-        .map_err(|_| ClientError::InvalidServer {
-            server: server.to_owned(),
-        })?
+    let invalid = || ClientError::InvalidServer {
+        server: server.to_owned(),
+    };
+    let mut endpoint = Endpoint::from_shared(url.clone())
+        .map_err(|_| invalid())?
         .connect_timeout(connect_timeout)
         .tcp_nodelay(true);
+    if let Some(tls) = tls {
+        let host = endpoint.uri().host().unwrap_or_default().to_owned();
+        endpoint = endpoint
+            .tls_config(tls.config(host.trim_start_matches('[').trim_end_matches(']')))
+            .map_err(|_| invalid())?;
+    }
     endpoint
         .connect()
         .await

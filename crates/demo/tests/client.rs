@@ -13,6 +13,7 @@ fn args(server: &str, command: ClientCommand) -> ClientArgs {
     ClientArgs {
         server: server.to_owned(),
         timeout: Duration::from_secs(5),
+        tls: Default::default(),
         command,
     }
 }

@@ -7,12 +7,13 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::Level;
 
 use crate::admin::metrics_router;
 use crate::config::ServerSettings;
 use crate::metrics::Metrics;
-use crate::middleware::{HttpMetricsLayer, RequestIdLayer};
+use crate::middleware::{HttpMetricsLayer, REQUEST_ID_HEADER, RequestIdLayer};
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets in-flight requests finish
 /// within the grace period. Adds `GET /metrics` to the app.
@@ -29,7 +30,26 @@ pub async fn serve_http(
         .layer(
             ServiceBuilder::new()
                 .layer(RequestIdLayer)
-                .layer(TraceLayer::new_for_http())
+                .layer(
+                    TraceLayer::new_for_http()
+                        // The request id joins this service's log lines to the gRPC services'.
+                        .make_span_with(|request: &http::Request<_>| {
+                            let request_id = request
+                                .headers()
+                                .get(REQUEST_ID_HEADER)
+                                .and_then(|id| id.to_str().ok())
+                                .unwrap_or("-");
+                            tracing::debug_span!(
+                                "http_request",
+                                method = %request.method(),
+                                uri = %request.uri(),
+                                request_id,
+                            )
+                        })
+                        // Apps log their own failures with context; a second, generic line
+                        // per 5xx would only be noise.
+                        .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
+                )
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,
                     settings.request_timeout,

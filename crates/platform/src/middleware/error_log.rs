@@ -194,7 +194,16 @@ impl Drop for PendingReport {
             .status
             .take()
             .unwrap_or_else(|| Status::cancelled("the call ended before its status was sent"));
+        let request_id = self.request_id.as_ref().and_then(|id| id.to_str().ok());
         if status.code() == Code::Ok {
+            // Successful calls are logged only at debug level (off by default): at info level a
+            // line per call would cost more than the call itself.
+            tracing::debug!(
+                method = self.uri.path(),
+                request_id = request_id.unwrap_or("-"),
+                latency_ms = self.started.elapsed().as_secs_f64() * 1e3,
+                "gRPC call succeeded"
+            );
             return;
         }
         self.reporter.report(&ErrorReport {
@@ -202,11 +211,7 @@ impl Drop for PendingReport {
             code: status.code(),
             message: status.message().to_owned(),
             latency: self.started.elapsed(),
-            request_id: self
-                .request_id
-                .as_ref()
-                .and_then(|id| id.to_str().ok())
-                .map(str::to_owned),
+            request_id: request_id.map(str::to_owned),
             panic: self.note.message().map(str::to_owned),
         });
     }
