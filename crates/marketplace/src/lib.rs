@@ -12,7 +12,7 @@ pub mod routes;
 pub mod upstream;
 
 use bookstore_platform::Metrics;
-use bookstore_platform::client::{UpstreamConfig, UpstreamTimeouts};
+use bookstore_platform::client::{UpstreamConfig, UpstreamOptions};
 use bookstore_platform::config::ServerSettings;
 use bookstore_platform::http::serve_http;
 use bookstore_platform::tls::{TlsError, UpstreamTlsSettings};
@@ -53,7 +53,7 @@ pub struct Config {
 
     /// Deadlines of calls to Recommendations.
     #[command(flatten)]
-    pub upstream: UpstreamTimeouts,
+    pub upstream: UpstreamOptions,
 
     /// TLS or mutual TLS to Recommendations.
     #[command(flatten)]
@@ -71,7 +71,7 @@ impl Default for Config {
             port: DEFAULT_PORT,
             recommendations_host: "localhost".to_owned(),
             recommendations_port: DEFAULT_RECOMMENDATIONS_PORT,
-            upstream: UpstreamTimeouts::default(),
+            upstream: UpstreamOptions::default(),
             upstream_tls: UpstreamTlsSettings::default(),
             server: ServerSettings::default(),
         }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bookstore_platform::Metrics;
-use bookstore_platform::client::UpstreamTimeouts;
+use bookstore_platform::client::UpstreamOptions;
 use bookstore_platform::config::ServerSettings;
 use bookstore_platform::server::{GrpcServer, Listeners};
 use bookstore_platform::shutdown::Shutdown;
@@ -100,9 +100,10 @@ async fn start_marketplace(recommendations_port: u16) -> Running {
     let config = Config {
         recommendations_host: "127.0.0.1".into(),
         recommendations_port,
-        upstream: UpstreamTimeouts {
+        upstream: UpstreamOptions {
             upstream_timeout: Duration::from_millis(300),
             upstream_connect_timeout: Duration::from_millis(200),
+            ..UpstreamOptions::default()
         },
         ..Config::default()
     };

@@ -84,7 +84,7 @@ impl Gateway {
 mod tests {
     use std::time::Duration;
 
-    use bookstore_platform::client::UpstreamTimeouts;
+    use bookstore_platform::client::UpstreamOptions;
     use bookstore_platform::{Metrics, UpstreamConfig};
 
     use super::*;
@@ -97,9 +97,10 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let timeouts = UpstreamTimeouts {
+        let timeouts = UpstreamOptions {
             upstream_timeout: Duration::from_millis(200),
             upstream_connect_timeout: Duration::from_millis(200),
+            ..UpstreamOptions::default()
         };
         let config = UpstreamConfig::new("127.0.0.1", port, &timeouts);
         let upstream = FactorialUpstream::connect_lazy(config, &Metrics::new()).unwrap();

@@ -17,7 +17,7 @@ pub mod upstream;
 
 use std::num::NonZeroUsize;
 
-use bookstore_platform::client::UpstreamTimeouts;
+use bookstore_platform::client::UpstreamOptions;
 use bookstore_platform::config::ServerSettings;
 use bookstore_platform::http::serve_http;
 use bookstore_platform::tls::{TlsError, UpstreamTlsSettings};
@@ -75,7 +75,7 @@ pub struct Config {
 
     /// Deadlines of the calls to the Factorial service.
     #[command(flatten)]
-    pub upstream: UpstreamTimeouts,
+    pub upstream: UpstreamOptions,
 
     /// TLS or mutual TLS to the Factorial service.
     #[command(flatten)]
@@ -94,7 +94,7 @@ impl Default for Config {
             factorial_host: DEFAULT_FACTORIAL_HOST.to_owned(),
             factorial_port: DEFAULT_FACTORIAL_PORT,
             max_n: DEFAULT_MAX_N,
-            upstream: UpstreamTimeouts::default(),
+            upstream: UpstreamOptions::default(),
             upstream_tls: UpstreamTlsSettings::default(),
             server: ServerSettings::default(),
         }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bookstore_platform::Shutdown;
-use bookstore_platform::client::UpstreamTimeouts;
+use bookstore_platform::client::UpstreamOptions;
 use bookstore_platform::server::Listeners;
 use bookstore_proto::factorial::v1::factorial_service_server::{
     FactorialService, FactorialServiceServer,
@@ -64,9 +64,10 @@ fn config(factorial: SocketAddr, upstream_timeout: Duration) -> Config {
     Config {
         factorial_host: factorial.ip().to_string(),
         factorial_port: factorial.port(),
-        upstream: UpstreamTimeouts {
+        upstream: UpstreamOptions {
             upstream_timeout,
             upstream_connect_timeout: Duration::from_millis(500),
+            ..UpstreamOptions::default()
         },
         ..Config::default()
     }

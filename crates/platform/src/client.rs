@@ -4,6 +4,11 @@
 //! Lazy connection means a client starts even when its upstream is not up yet, and reconnects
 //! by itself when the upstream returns. Every call carries a deadline (sent to the server as
 //! `grpc-timeout`, enforced locally too), and the channel records `grpc_client_*` metrics.
+//! With `--upstream-load-balance`, the channel spreads calls over every address the host
+//! resolves to (see [`crate::balance`]).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 use std::time::Duration;
 
@@ -12,6 +17,7 @@ use tonic::metadata::MetadataValue;
 use tonic::transport::{Channel, Endpoint};
 use tower::Layer;
 
+use crate::balance::{DnsResolver, Resolve, balanced_channel};
 use crate::config::parse_duration;
 use crate::metrics::Metrics;
 use crate::middleware::{
@@ -48,11 +54,15 @@ pub struct UpstreamConfig {
     pub call_timeout: Duration,
     /// TLS to the upstream; plaintext when `None`.
     pub tls: Option<ClientTls>,
+    /// Whether calls are spread over every address `host` resolves to.
+    pub load_balance: bool,
+    /// How often `host` is re-resolved when load balancing.
+    pub resolve_interval: Duration,
 }
 
 /// Timeouts of calls to an upstream, as flags each web app flattens into its config.
 #[derive(Args, Clone, Debug, PartialEq, Eq)]
-pub struct UpstreamTimeouts {
+pub struct UpstreamOptions {
     /// Deadline of every call to the upstream service.
     #[arg(long, env = "UPSTREAM_TIMEOUT", default_value = "1s", value_parser = parse_duration)]
     pub upstream_timeout: Duration,
@@ -60,26 +70,40 @@ pub struct UpstreamTimeouts {
     /// Longest a connection attempt to the upstream service may take.
     #[arg(long, env = "UPSTREAM_CONNECT_TIMEOUT", default_value = "500ms", value_parser = parse_duration)]
     pub upstream_connect_timeout: Duration,
+
+    /// Spread calls over every address the upstream host resolves to, re-resolving and
+    /// probing them (point the host at a Kubernetes headless Service); without it, one
+    /// connection carries every call.
+    #[arg(long, env = "UPSTREAM_LOAD_BALANCE")]
+    pub upstream_load_balance: bool,
+
+    /// How often the upstream host is re-resolved when load balancing.
+    #[arg(long, env = "UPSTREAM_RESOLVE_INTERVAL", default_value = "5s", value_parser = parse_duration)]
+    pub upstream_resolve_interval: Duration,
 }
 
-impl Default for UpstreamTimeouts {
+impl Default for UpstreamOptions {
     fn default() -> Self {
         Self {
             upstream_timeout: Duration::from_secs(1),
             upstream_connect_timeout: Duration::from_millis(500),
+            upstream_load_balance: false,
+            upstream_resolve_interval: Duration::from_secs(5),
         }
     }
 }
 
 impl UpstreamConfig {
     /// `host:port` with these timeouts.
-    pub fn new(host: impl Into<String>, port: u16, timeouts: &UpstreamTimeouts) -> Self {
+    pub fn new(host: impl Into<String>, port: u16, timeouts: &UpstreamOptions) -> Self {
         Self {
             host: host.into(),
             port,
             connect_timeout: timeouts.upstream_connect_timeout,
             call_timeout: timeouts.upstream_timeout,
             tls: None,
+            load_balance: timeouts.upstream_load_balance,
+            resolve_interval: timeouts.upstream_resolve_interval,
         }
     }
 
@@ -101,18 +125,48 @@ impl UpstreamConfig {
 
     /// A lazily connected channel to this upstream. Fails only on a malformed address.
     pub fn channel(&self, metrics: &Metrics) -> Result<GrpcChannel, tonic::transport::Error> {
-        let mut endpoint = Endpoint::from_shared(self.uri())?
+        self.channel_with_resolver(metrics, Arc::new(DnsResolver))
+    }
+
+    /// [`UpstreamConfig::channel`], resolving the host with `resolver` when load balancing.
+    pub fn channel_with_resolver(
+        &self,
+        metrics: &Metrics,
+        resolver: Arc<dyn Resolve>,
+    ) -> Result<GrpcChannel, tonic::transport::Error> {
+        let channel = if self.load_balance {
+            let config = self.clone();
+            let scheme = if self.tls.is_some() { "https" } else { "http" };
+            balanced_channel(
+                self.host.clone(),
+                self.port,
+                resolver,
+                self.resolve_interval,
+                move |addr: SocketAddr| config.endpoint(format!("{scheme}://{addr}")),
+            )
+        } else {
+            self.endpoint(self.uri())?.connect_lazy()
+        };
+        let channel = ClientDeadlineLayer.layer(channel);
+        Ok(GrpcClientMetricsLayer::new(metrics, &MethodTable::standard()).layer(channel))
+    }
+
+    /// An endpoint at `uri` with this upstream's timeouts and TLS (verifying the server as the
+    /// host name even when `uri` holds one of its addresses).
+    fn endpoint(&self, uri: String) -> Result<Endpoint, tonic::transport::Error> {
+        let endpoint = Endpoint::from_shared(uri)?
             .connect_timeout(self.connect_timeout)
             .timeout(self.call_timeout + BACKSTOP_MARGIN)
             .tcp_nodelay(true)
             .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
             .keep_alive_timeout(KEEPALIVE_TIMEOUT);
-        if let Some(tls) = &self.tls {
-            let host = self.host.trim_start_matches('[').trim_end_matches(']');
-            endpoint = endpoint.tls_config(tls.config(host))?;
+        match &self.tls {
+            Some(tls) => {
+                let host = self.host.trim_start_matches('[').trim_end_matches(']');
+                endpoint.tls_config(tls.config(host))
+            }
+            None => Ok(endpoint),
         }
-        let channel = ClientDeadlineLayer.layer(endpoint.connect_lazy());
-        Ok(GrpcClientMetricsLayer::new(metrics, &MethodTable::standard()).layer(channel))
     }
 
     /// Wraps `message` in a request with this upstream's deadline and, if given, the caller's
@@ -133,7 +187,7 @@ mod tests {
 
     #[test]
     fn brackets_ipv6_literals() {
-        let timeouts = UpstreamTimeouts::default();
+        let timeouts = UpstreamOptions::default();
         assert_eq!(
             UpstreamConfig::new("::1", 1, &timeouts).uri(),
             "http://[::1]:1"

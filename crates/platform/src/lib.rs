@@ -13,6 +13,7 @@
 //! Dependency direction: services → platform → proto. Nothing here names a service.
 
 pub mod admin;
+pub mod balance;
 pub mod client;
 pub mod config;
 pub mod connection;
@@ -30,7 +31,7 @@ pub mod tls;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use client::{GrpcChannel, UpstreamConfig};
+pub use client::{GrpcChannel, UpstreamConfig, UpstreamOptions};
 pub use metrics::Metrics;
 pub use server::{GrpcServer, ServeError};
 pub use shutdown::Shutdown;

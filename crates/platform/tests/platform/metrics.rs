@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bookstore_platform::client::UpstreamTimeouts;
+use bookstore_platform::client::UpstreamOptions;
 use bookstore_platform::config::ServerSettings;
 use bookstore_platform::testing::{
     RecordingReporter, SpecialCases, TestServer, serve_dummy_on_platform,
@@ -318,11 +318,8 @@ async fn a_platform_channel_records_client_metrics() {
     let cases = SpecialCases::new().fail("missing", Code::NotFound, "nope");
     let server = serve(&server_metrics, cases).await;
     let metrics = Metrics::new();
-    let upstream = UpstreamConfig::new(
-        "127.0.0.1",
-        server.addr.port(),
-        &UpstreamTimeouts::default(),
-    );
+    let upstream =
+        UpstreamConfig::new("127.0.0.1", server.addr.port(), &UpstreamOptions::default());
     let mut client = DummyServiceClient::new(upstream.channel(&metrics).unwrap());
 
     assert_eq!(
@@ -406,7 +403,7 @@ async fn a_call_to_a_port_where_nothing_listens_is_counted_as_unavailable() {
         listener.local_addr().unwrap().port()
     };
     let metrics = Metrics::new();
-    let upstream = UpstreamConfig::new("127.0.0.1", port, &UpstreamTimeouts::default());
+    let upstream = UpstreamConfig::new("127.0.0.1", port, &UpstreamOptions::default());
     let mut client = DummyServiceClient::new(upstream.channel(&metrics).unwrap());
     let status = client.execute(req("hi")).await.unwrap_err();
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
@@ -429,9 +426,9 @@ async fn a_call_past_its_deadline_is_counted_by_the_code_the_caller_saw() {
     )
     .await;
     let metrics = Metrics::new();
-    let timeouts = UpstreamTimeouts {
+    let timeouts = UpstreamOptions {
         upstream_timeout: Duration::from_millis(200),
-        ..UpstreamTimeouts::default()
+        ..UpstreamOptions::default()
     };
     let upstream = UpstreamConfig::new("127.0.0.1", server.addr.port(), &timeouts);
     let mut client = DummyServiceClient::new(upstream.channel(&metrics).unwrap());
