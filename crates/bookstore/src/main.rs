@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use bookstore::{Cli, Command};
 use bookstore_platform::config::ServerSettings;
+use bookstore_platform::exit::exit_status;
 use bookstore_platform::{Shutdown, telemetry};
 use clap::Parser;
 
@@ -18,11 +19,5 @@ async fn main() -> ExitCode {
             .await
             .map_err(Into::into),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("bookstore: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_status("bookstore", result)
 }

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use bookstore_platform::exit::exit_status;
 use bookstore_platform::server::Listeners;
 use bookstore_platform::{Shutdown, telemetry};
 use clap::Parser;
@@ -16,11 +17,5 @@ async fn main() -> ExitCode {
             Listeners::bind(&config.host, config.port, Some(config.metrics_port)).await?;
         factorial::run(listeners, config, Shutdown::on_signals().wait_owned()).await
     };
-    match result.await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("factorial: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_status("factorial", result.await)
 }

@@ -21,6 +21,9 @@ pub enum Error {
     /// The TLS files for Recommendations could not be used.
     #[error("TLS to Recommendations: {0}")]
     Tls(#[from] bookstore_platform::tls::TlsError),
+    /// The listener could not be bound.
+    #[error(transparent)]
+    Bind(#[from] bookstore_platform::ServeError),
     /// The HTTP server failed.
     #[error("the HTTP server failed: {0}")]
     Serve(#[from] std::io::Error),
@@ -36,9 +39,11 @@ impl Error {
         match self {
             Self::BadQuery(_) => StatusCode::BAD_REQUEST,
             Self::Upstream(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Render(_) | Self::UpstreamAddress(_) | Self::Serve(_) | Self::Tls(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Self::Render(_)
+            | Self::UpstreamAddress(_)
+            | Self::Bind(_)
+            | Self::Serve(_)
+            | Self::Tls(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -47,9 +52,11 @@ impl Error {
         match self {
             Self::BadQuery(message) => message.clone(),
             Self::Upstream(_) => UNAVAILABLE_MESSAGE.to_owned(),
-            Self::Render(_) | Self::UpstreamAddress(_) | Self::Serve(_) | Self::Tls(_) => {
-                "Something went wrong on our side.".to_owned()
-            }
+            Self::Render(_)
+            | Self::UpstreamAddress(_)
+            | Self::Bind(_)
+            | Self::Serve(_)
+            | Self::Tls(_) => "Something went wrong on our side.".to_owned(),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use bookstore_platform::exit::exit_status;
 use bookstore_platform::server::bind;
 use bookstore_platform::{Shutdown, telemetry};
 use clap::Parser;
@@ -11,18 +12,9 @@ use marketplace::Config;
 async fn main() -> ExitCode {
     let config = Config::parse();
     telemetry::init(config.server.log_format);
-    let listener = match bind(&config.host, config.port).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            eprintln!("marketplace: {error}");
-            return ExitCode::FAILURE;
-        }
+    let result = async {
+        let listener = bind(&config.host, config.port).await?;
+        marketplace::run(listener, config, Shutdown::on_signals().wait_owned()).await
     };
-    match marketplace::run(listener, config, Shutdown::on_signals().wait_owned()).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("marketplace: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_status("marketplace", result.await)
 }

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use bookstore_platform::exit::exit_status;
 use bookstore_platform::server::bind;
 use bookstore_platform::{Shutdown, telemetry};
 use clap::Parser;
@@ -15,11 +16,5 @@ async fn main() -> ExitCode {
         let listener = bind(&config.host, config.port).await?;
         ncr_gateway::run(listener, config, Shutdown::on_signals().wait_owned()).await
     };
-    match result.await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("ncr-gateway: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_status("ncr-gateway", result.await)
 }

@@ -17,6 +17,7 @@ pub mod balance;
 pub mod client;
 pub mod config;
 pub mod connection;
+pub mod exit;
 pub mod grpc_body;
 pub mod http;
 pub mod metrics;

@@ -37,10 +37,13 @@ struct Replica {
 
 /// A server at `addr` that answers "who" with `name`.
 async fn replica(addr: SocketAddr, name: &str) -> Replica {
-    let listeners = Listeners::bind(&addr.ip().to_string(), addr.port(), None).await.unwrap();
+    let listeners = Listeners::bind(&addr.ip().to_string(), addr.port(), None)
+        .await
+        .unwrap();
     let shutdown = Shutdown::new();
-    let server = GrpcServer::new(&ServerSettings::default(), &Metrics::new())
-        .add_service(DummyServiceServer::new(DummyService::new(SpecialCases::new().reply("who", name))));
+    let server = GrpcServer::new(&ServerSettings::default(), &Metrics::new()).add_service(
+        DummyServiceServer::new(DummyService::new(SpecialCases::new().reply("who", name))),
+    );
     let stop = shutdown.wait_owned();
     let task = tokio::spawn(async move { server.serve(listeners, stop).await.unwrap() });
     Replica { shutdown, task }
@@ -54,12 +57,17 @@ impl Replica {
 }
 
 async fn who(client: &mut DummyServiceClient<GrpcChannel>) -> Result<String, tonic::Status> {
-    let request = DummyRequest { input: "who".into() };
+    let request = DummyRequest {
+        input: "who".into(),
+    };
     Ok(client.execute(request).await?.into_inner().output)
 }
 
 /// Calls until `done` says so, within 15 s.
-async fn until(client: &mut DummyServiceClient<GrpcChannel>, mut done: impl FnMut(&Result<String, tonic::Status>) -> bool) {
+async fn until(
+    client: &mut DummyServiceClient<GrpcChannel>,
+    mut done: impl FnMut(&Result<String, tonic::Status>) -> bool,
+) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         if done(&who(client).await) {
@@ -70,7 +78,10 @@ async fn until(client: &mut DummyServiceClient<GrpcChannel>, mut done: impl FnMu
     }
 }
 
-async fn tally(client: &mut DummyServiceClient<GrpcChannel>, calls: usize) -> HashMap<String, usize> {
+async fn tally(
+    client: &mut DummyServiceClient<GrpcChannel>,
+    calls: usize,
+) -> HashMap<String, usize> {
     let mut answers = HashMap::new();
     for _ in 0..calls {
         let name = who(client).await.expect("every call succeeds");
@@ -116,7 +127,10 @@ async fn calls_spread_over_every_replica_and_survive_one_stopping() {
     .await;
     let spread = tally(&mut client, 300).await;
     assert_eq!(spread.len(), 3, "{spread:?}");
-    assert!(spread.values().all(|count| *count >= 30), "each replica gets a fair share: {spread:?}");
+    assert!(
+        spread.values().all(|count| *count >= 30),
+        "each replica gets a fair share: {spread:?}"
+    );
 
     // One stops: once the probe notices, every call succeeds on the other two.
     replicas[1].take().unwrap().stop().await;
@@ -135,10 +149,18 @@ async fn calls_spread_over_every_replica_and_survive_one_stopping() {
 
     // It comes back at the same address: it gets traffic again.
     replicas[1] = Some(replica(addresses[1], "replica-1").await);
-    until(&mut client, |answer| matches!(answer, Ok(name) if name == "replica-1")).await;
+    until(
+        &mut client,
+        |answer| matches!(answer, Ok(name) if name == "replica-1"),
+    )
+    .await;
 
     // A replica that leaves DNS (a pod deleted) leaves the pool too.
-    resolver.0.lock().unwrap().retain(|addr| *addr != addresses[2]);
+    resolver
+        .0
+        .lock()
+        .unwrap()
+        .retain(|addr| *addr != addresses[2]);
     let mut clean_run = 0;
     until(&mut client, |answer| {
         clean_run = match answer {
@@ -156,6 +178,16 @@ async fn calls_spread_over_every_replica_and_survive_one_stopping() {
 #[tokio::test]
 async fn the_dns_resolver_resolves_names() {
     let addresses = DnsResolver.resolve("localhost", 50051).await.unwrap();
-    assert!(addresses.iter().any(|addr| addr.ip().is_loopback() && addr.port() == 50051), "{addresses:?}");
-    assert!(DnsResolver.resolve("no-such-host.invalid", 1).await.is_err());
+    assert!(
+        addresses
+            .iter()
+            .any(|addr| addr.ip().is_loopback() && addr.port() == 50051),
+        "{addresses:?}"
+    );
+    assert!(
+        DnsResolver
+            .resolve("no-such-host.invalid", 1)
+            .await
+            .is_err()
+    );
 }

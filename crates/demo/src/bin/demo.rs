@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use bookstore_platform::exit::exit_status;
 use clap::Parser;
 use demo::ClientArgs;
 
@@ -17,11 +18,8 @@ struct Cli {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    match demo::run_client(&cli.args, &mut std::io::stdout()).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("demo: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    exit_status(
+        "demo",
+        demo::run_client(&cli.args, &mut std::io::stdout()).await,
+    )
 }
