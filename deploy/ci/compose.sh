@@ -107,10 +107,10 @@ homepage_has_three_books() {
 homepage_says_unavailable() {
     local html
     html=$(curl --fail --silent --show-error --max-time 5 "$marketplace/")
-    grep --quiet 'unavailable' <<<"$html" && ! grep --quiet --fixed-strings '<li>' <<<"$html" || {
+    if ! grep --quiet 'unavailable' <<<"$html" || grep --quiet --fixed-strings '<li>' <<<"$html"; then
         echo "expected the unavailable notice and no <li> in: $html"
         return 1
-    }
+    fi
 }
 
 ncr_of_10_3_is_120() {

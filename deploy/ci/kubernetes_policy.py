@@ -49,7 +49,9 @@ def check_deployment(deployment, mtls, fail):
     for container in pod["containers"]:
         security = container.get("securityContext", {})
         resources = container.get("resources", {})
-        require(security.get("allowPrivilegeEscalation") is False, "allowPrivilegeEscalation: false")
+        require(
+            security.get("allowPrivilegeEscalation") is False, "allowPrivilegeEscalation: false"
+        )
         require(security.get("readOnlyRootFilesystem") is True, "readOnlyRootFilesystem: true")
         require(security.get("capabilities", {}).get("drop") == ["ALL"], "capabilities drop ALL")
         for kind in ("requests", "limits"):
