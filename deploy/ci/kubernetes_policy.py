@@ -9,7 +9,8 @@ requests and limits, readiness and liveness probes (native gRPC ones for gRPC se
 --mtls, where they must not be gRPC because Kubernetes' gRPC probes cannot speak TLS), a
 termination grace period above the services' 30 s, no service-link variables, Prometheus scrape
 annotations and a PodDisruptionBudget; every gRPC service has a ClusterIP and a headless
-Service, every web app a LoadBalancer; with --mtls every Deployment mounts its <name>-tls Secret.
+Service, every web app a LoadBalancer and calls its upstream through the headless Service with
+client-side load balancing on; with --mtls every Deployment mounts its <name>-tls Secret.
 Prints one line per broken rule and exits 1 if there is any.
 """
 
@@ -64,6 +65,14 @@ def check_deployment(deployment, mtls, fail):
                     require("grpc" not in container[probe], f"{probe} cannot be gRPC over mTLS")
                 else:
                     require("grpc" in container[probe], f"{probe} must be a native gRPC probe")
+        if name in WEB:
+            env = {variable["name"]: variable.get("value") for variable in container.get("env", [])}
+            hosts = [value for key, value in env.items() if key.endswith("_HOST")]
+            require(
+                len(hosts) == 1 and hosts[0].endswith("-headless"),
+                "must call its upstream through the headless Service",
+            )
+            require(env.get("UPSTREAM_LOAD_BALANCE") == "true", "UPSTREAM_LOAD_BALANCE must be on")
         if mtls:
             mounts = {mount["name"] for mount in container.get("volumeMounts", [])}
             require("tls" in mounts, "must mount the tls volume")
