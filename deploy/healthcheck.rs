@@ -27,7 +27,7 @@ use std::time::Duration;
 /// The bound on connecting, writing and reading.
 const TIMEOUT: Duration = Duration::from_secs(2);
 
-/// The largest answer read: `/healthz` says `ok`.
+/// The largest answer read: `/healthz` says `serving` (or `ok`, from the web apps).
 const MAX_RESPONSE_BYTES: u64 = 4096;
 
 fn main() -> ExitCode {

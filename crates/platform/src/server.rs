@@ -15,6 +15,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -275,22 +276,26 @@ impl GrpcServer {
             .serve_with_incoming_shutdown(incoming, stop_accepting.clone().cancelled_owned());
         let mut server = std::pin::pin!(server);
 
+        // The admin endpoint outlives the gRPC server's drain, so `/healthz` can say "shutting
+        // down" and metrics can be scraped while calls finish.
+        let serving = Arc::new(AtomicBool::new(true));
+        let stop_admin = CancellationToken::new();
         let admin = listeners.admin.map(|listener| {
             tokio::spawn(serve_admin(
                 listener,
                 self.metrics.clone(),
-                stop_accepting.clone().cancelled_owned(),
+                serving.clone(),
+                stop_admin.clone().cancelled_owned(),
             ))
         });
 
-        let mut deadline = None;
         let result = tokio::select! {
             result = &mut server => result.map_err(ServeError::from),
             () = shutdown => {
+                serving.store(false, Ordering::Relaxed);
                 stop_serving(self.health.clone(), &self.services).await;
                 stop_accepting.cancel();
                 let grace_deadline = Instant::now() + self.settings.grace_period;
-                deadline = Some(grace_deadline + CUTOFF_DRAIN);
                 match tokio::time::timeout_at(grace_deadline, &mut server).await {
                     Ok(result) => result.map_err(ServeError::from),
                     Err(_) => {
@@ -311,11 +316,11 @@ impl GrpcServer {
             }
         };
         stop_accepting.cancel();
+        stop_admin.cancel();
         if let Some(mut admin) = admin {
-            // The admin endpoint drains on the same deadline: a scrape that never finishes
-            // sending its request must not keep the process alive.
-            let deadline = deadline.unwrap_or_else(|| Instant::now() + self.settings.grace_period);
-            match tokio::time::timeout_at(deadline, &mut admin).await {
+            // Scrapes take milliseconds; one that never finishes sending its request must not
+            // keep the process alive.
+            match tokio::time::timeout(CUTOFF_DRAIN, &mut admin).await {
                 Ok(Ok(Ok(()))) => {}
                 Ok(Ok(Err(error))) => return Err(ServeError::Admin(error)),
                 Ok(Err(join_error)) => std::panic::resume_unwind(join_error.into_panic()),

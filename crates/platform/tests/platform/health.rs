@@ -178,3 +178,32 @@ mod reflection {
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn the_admin_healthz_turns_503_while_the_server_drains() {
+    let reporter = Arc::new(RecordingReporter::new());
+    let cases = SpecialCases::new().delay("slow", Duration::from_secs(1));
+    let server =
+        serve_dummy_on_platform(&ServerSettings::default(), &Metrics::new(), reporter, cases).await;
+    let healthz = format!("http://{}/healthz", server.admin_addr.unwrap());
+    let answer = reqwest::get(&healthz).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.text().await.unwrap(), "serving\n");
+
+    let mut client = server.new_client().await;
+    let slow = tokio::spawn(async move { client.execute(crate::support::req("slow")).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.trigger_shutdown();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let draining = reqwest::get(&healthz)
+        .await
+        .expect("the admin port answers while draining");
+    assert_eq!(draining.status(), 503);
+    assert_eq!(draining.text().await.unwrap(), "shutting down\n");
+
+    within("the slow call", slow)
+        .await
+        .unwrap()
+        .expect("the call in flight completes");
+    within("the shutdown", server.stop()).await;
+}
