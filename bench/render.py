@@ -135,6 +135,22 @@ def render(meta, rows):
               f"{(vs or 0) * 100:.0f}% | {fmt_us(r['mean_us'])} | {fmt_us(cpu)} |")
     w("")
 
+    grind = {r["server"]: r for r in rows if r["kind"] == "callgrind"}
+    if grind:
+        w("### Recommend — user-space instructions per call (callgrind, deterministic)")
+        w("")
+        w(f"`bench/callgrind.sh`: {next(iter(grind.values()))['calls']:,} calls at 10 × 10 after 2,000 "
+          "warm-up calls, server under valgrind's callgrind. Immune to the machine's other load; "
+          "kernel work (sockets, epoll), the same for both, is not counted.")
+        w("")
+        w("| server | instructions per call | vs ceiling |")
+        w("|---|--:|--:|")
+        base = grind.get("ceiling", {}).get("per_call")
+        for name, r in grind.items():
+            w(f"| {SERVER_NAMES.get(name, name)} | {r['per_call']:,} | "
+              f"{(r['per_call'] / base) if base else 0:.2f} × |")
+        w("")
+
     # --- Recommend, loadgen ------------------------------------------------------------------
     w("### Recommend — loadgen (every grpc-status checked; HDR percentiles)")
     w("")
@@ -234,6 +250,11 @@ def render(meta, rows):
         if rel:
             w(f"| server CPU per call ≤ 1.15 × ceiling ({c} × {m}, pinned) | "
               f"{fmt_us(ours_cpu)} vs {fmt_us(ceil_cpu)} = {rel:.2f} × | {verdict(rel <= 1.15)} |")
+    if "ours" in grind and "ceiling" in grind:
+        rel = grind["ours"]["per_call"] / grind["ceiling"]["per_call"]
+        w(f"| server CPU per call ≤ 1.15 × ceiling (user-space instructions, callgrind) | "
+          f"{grind['ours']['per_call']:,} vs {grind['ceiling']['per_call']:,} = {rel:.2f} × | "
+          f"{verdict(rel <= 1.15)} |")
     for c, m in [(10, 10), (50, 20)]:
         rel = ratio(h2rps("ours", c, m), h2rps("ceiling", c, m))
         if rel:

@@ -17,7 +17,9 @@
 #   4. the homepage at 1, 10 and 50 connections: ours, Flask's development server, gunicorn 2x4;
 #   5. server CPU per request from /proc/<pid>/stat around each measured run (warm-ups are
 #      separate runs), peak RSS (VmHWM) at the end;
-#   6. raw results into bench/out/ (gitignored), tables into BENCHMARKS.md (bench/render.py).
+#   6. instructions per Recommend call, ours and the ceiling, under callgrind (bench/callgrind.sh:
+#      deterministic, so the middleware's cost can be compared on a noisy machine);
+#   7. raw results into bench/out/ (gitignored), tables into BENCHMARKS.md (bench/render.py).
 #
 # Load goes to 127.0.0.1 only, every run is bounded in time, and every process started is
 # stopped by its pid on exit.
@@ -32,9 +34,7 @@ RELEASE=$ROOT/target/release
 LOADGEN=$RELEASE/loadgen
 VENV=$ROOT/target/bench-venv
 export REFERENCE_STUBS_DIR=$ROOT/target/bench-stubs
-# Our servers log at warn: a benchmark measures serving, not log shipping (info logs nothing
-# per request anyway; errors are still written, to $OUT/logs).
-export RUST_LOG=${RUST_LOG:-warn}
+# Our servers run as shipped (RUST_LOG unset: info); their logs go to $OUT/logs.
 
 # Ports (127.0.0.1 only).
 OURS_GRPC=50151 OURS_METRICS=9151 PY_GRPC=50152 CEILING_GRPC=50153
@@ -202,6 +202,13 @@ for name in "${!PID[@]}"; do
 done
 cut -d' ' -f1-3 /proc/loadavg >"$OUT/load_after.txt"
 stop_all
+
+if command -v valgrind >/dev/null; then
+    say "instructions per call under callgrind (bench/callgrind.sh)"
+    CALLGRIND_OUT=$OUT/callgrind bench/callgrind.sh >>"$RESULTS"
+else
+    say "valgrind is missing: no instruction counts (Debian: apt-get install valgrind)"
+fi
 
 say "plots and BENCHMARKS.md"
 for load in 1x1 10x10 50x20; do

@@ -12,11 +12,13 @@
 //! returns; latency is send-to-response.
 //!
 //! Open loop (`--rate`): request *k* is due at `start + k / rate`, whatever happened before.
-//! A free stream takes the next due request; if it is already late because every stream was
-//! busy (the server is slow), latency counts from when it was due, so the queueing the server
-//! caused is measured and not hidden (no "coordinated omission"). If the stream had to wait for
-//! the due time, latency counts from the actual send: the timer's millisecond granularity is
-//! the client's artefact, not the server's.
+//! A pacer thread releases due requests as permits of a semaphore every [`PACER_TICK`]; a free
+//! stream takes the next one. If it is already late because every stream was busy (the server
+//! is slow), latency counts from when it was due, so the queueing the server caused is measured
+//! and not hidden (no "coordinated omission"). If the stream had to wait for it, latency counts
+//! from the actual send: the pacer's granularity is the client's artefact, not the server's.
+//! (tokio's timer ticks in milliseconds: at 20,000 requests/s it would send bursts of 20, and
+//! the server would be measured queueing the client's bursts.)
 
 use std::cell::RefCell;
 use std::io::Write;
@@ -27,6 +29,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use tokio::sync::Semaphore;
 use tokio::task::LocalSet;
 
 use crate::config::{Plan, Stop};
@@ -34,8 +37,13 @@ use crate::error::Error;
 use crate::stats::Recorder;
 use crate::target::{Caller, Failure, TargetSpec};
 
+/// How often the open-loop pacer releases the requests that have come due. `thread::sleep`
+/// wakes within tens of microseconds of this on Linux, so requests leave within about this much
+/// of their due time.
+const PACER_TICK: Duration = Duration::from_micros(250);
+
 /// Counters every thread bumps and the progress line reads.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Shared {
     /// Requests finished, warm-up included.
     completed: AtomicU64,
@@ -44,6 +52,19 @@ struct Shared {
     /// The next ticket: a request's number on the open-loop schedule, or, closed-loop with
     /// `--requests`, the number of measured requests started.
     tickets: AtomicU64,
+    /// Open loop: one permit per request that has come due (released by the pacer thread).
+    due: Semaphore,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Self {
+            completed: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            tickets: AtomicU64::new(0),
+            due: Semaphore::new(0),
+        }
+    }
 }
 
 /// When requests are sent and which are measured; the same for every thread.
@@ -158,10 +179,27 @@ pub fn run(plan: &Plan) -> Result<RunResult, Error> {
         // A thread that died already is reported when joined.
         let _ = start_tx.send(schedule);
     }
+    let pacer = match plan.rate {
+        Some(rate) => {
+            let (shared, streams) = (shared.clone(), plan.connections * plan.concurrency);
+            Some(
+                thread::Builder::new()
+                    .name("loadgen-pacer".into())
+                    .spawn(move || pace(&schedule, rate, streams, &shared))
+                    .map_err(Error::Thread)?,
+            )
+        }
+        None => None,
+    };
     if plan.progress {
         report_progress(plan, &schedule, &shared, &done_rx);
     } else {
         while done_rx.recv().is_ok() {}
+    }
+    if let Some(pacer) = pacer {
+        pacer
+            .join()
+            .map_err(|panic| Error::Panicked(panic_message(panic.as_ref())))?;
     }
 
     let mut recorder = Recorder::default();
@@ -307,6 +345,10 @@ async fn stream_loop(
                 (None, measured)
             }
             Some(rate) => {
+                match shared.due.acquire().await {
+                    Ok(permit) => permit.forget(),
+                    Err(_) => break,
+                }
                 let ticket = shared.tickets.fetch_add(1, Ordering::Relaxed);
                 let due = schedule.due(ticket, rate);
                 let first_measured = schedule.first_measured_ticket(rate);
@@ -318,12 +360,9 @@ async fn stream_loop(
                 if past_the_end {
                     break;
                 }
-                let origin = if due > free_at {
-                    tokio::time::sleep_until(due.into()).await;
-                    None
-                } else {
-                    Some(due)
-                };
+                // Waited for the permit: measure from the send. Was busy when it came due:
+                // measure from the due time.
+                let origin = if due >= free_at { None } else { Some(due) };
                 (origin, ticket >= first_measured)
             }
         };
@@ -349,6 +388,31 @@ async fn stream_loop(
         }
     }
     caller.reconnects()
+}
+
+/// The open-loop pacer: every [`PACER_TICK`], releases a permit for each request that has come
+/// due; after the last one, releases one more per stream so that every stream draws a ticket
+/// past the end and stops.
+fn pace(schedule: &Schedule, rate: f64, streams: usize, shared: &Shared) {
+    let last = match (schedule.end, schedule.count) {
+        // Tickets due before the end: those with k / rate < end - start.
+        (Some(end), _) => ((end - schedule.start).as_secs_f64() * rate - 1e-9).ceil() as u64,
+        (None, Some(count)) => schedule.first_measured_ticket(rate) + count,
+        (None, None) => 0,
+    };
+    let mut released = 0_u64;
+    while released < last {
+        let elapsed = schedule.start.elapsed().as_secs_f64();
+        let due = ((elapsed * rate).floor() as u64 + 1).min(last);
+        if due > released {
+            shared
+                .due
+                .add_permits(usize::try_from(due - released).unwrap_or(usize::MAX));
+            released = due;
+        }
+        thread::sleep(PACER_TICK);
+    }
+    shared.due.add_permits(streams);
 }
 
 /// Prints one line a second to stderr until every thread is done.
