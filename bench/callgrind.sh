@@ -38,7 +38,7 @@ cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 servers=("ours=$RELEASE/recommendations" "ceiling=$RELEASE/bench-ceiling" "$@")
-port=50600
+port=21600  # below the ephemeral port range (32768+)
 for entry in "${servers[@]}"; do
     name=${entry%%=*} binary=${entry#*=}
     port=$((port + 1))

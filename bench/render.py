@@ -169,7 +169,7 @@ def render(meta, rows):
     w("")
     half = [r for r in rows if r["kind"] == "half-rate"]
     if half:
-        w("### Recommend — open loop at half our best h2load throughput (loadgen, 10 × 10)")
+        w("### Recommend — open loop at half our best loadgen throughput (loadgen, 10 × 10)")
         w("")
         w("| server | rate | achieved req/s | p50 | p90 | p99 | p99.9 | max | errors |")
         w("|---|--:|--:|--:|--:|--:|--:|--:|--:|")

@@ -18,8 +18,8 @@ DEBUG=$ROOT/target/debug
 LOADGEN=$DEBUG/loadgen
 RESULTS=$OUT/results.jsonl
 export RUST_LOG=${RUST_LOG:-warn}
-# Ports (127.0.0.1 only), away from bench/run.sh's and the services' defaults.
-OURS_GRPC=50351 OURS_METRICS=9351 CEILING_GRPC=50353
+# Ports (127.0.0.1 only), below the ephemeral range and away from bench/run.sh's and the services' defaults.
+OURS_GRPC=21351 OURS_METRICS=21361 CEILING_GRPC=21353
 
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
