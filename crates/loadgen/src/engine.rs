@@ -12,7 +12,7 @@
 //! returns; latency is send-to-response.
 //!
 //! Open loop (`--rate`): request *k* is due at `start + k / rate`, whatever happened before.
-//! A pacer thread releases due requests as permits of a semaphore every [`PACER_TICK`]; a free
+//! A pacer thread releases due requests as permits of a semaphore every `PACER_TICK`; a free
 //! stream takes the next one. If it is already late because every stream was busy (the server
 //! is slow), latency counts from when it was due, so the queueing the server caused is measured
 //! and not hidden (no "coordinated omission"). If the stream had to wait for it, latency counts
@@ -390,7 +390,7 @@ async fn stream_loop(
     caller.reconnects()
 }
 
-/// The open-loop pacer: every [`PACER_TICK`], releases a permit for each request that has come
+/// The open-loop pacer: every `PACER_TICK`, releases a permit for each request that has come
 /// due; after the last one, releases one more per stream so that every stream draws a ticket
 /// past the end and stops.
 fn pace(schedule: &Schedule, rate: f64, streams: usize, shared: &Shared) {

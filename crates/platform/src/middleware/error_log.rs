@@ -18,7 +18,7 @@ use tower::{Layer, Service};
 
 use super::catch_panic::PanicNote;
 use super::request_id::REQUEST_ID_HEADER;
-use crate::grpc_body::{BodyObserver, GRPC_STATUS, ObservedBody};
+use crate::grpc_body::{BodyObserver, GRPC_STATUS, ObservedBody, code_from};
 
 /// One failed call.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -182,9 +182,16 @@ impl PendingReport {
 
 impl BodyObserver for PendingReport {
     fn on_trailers(&mut self, trailers: &HeaderMap) {
-        if self.status.is_none() {
-            self.status = Status::from_header_map(trailers);
+        if self.status.is_some() {
+            return;
         }
+        // Successful calls are the hot path: read only the code. A full `Status` (which copies
+        // the trailers into its metadata and decodes the message) is built only for failures.
+        self.status = match code_from(trailers) {
+            Some(Code::Ok) => Some(Status::ok("")),
+            Some(_) => Status::from_header_map(trailers),
+            None => None,
+        };
     }
 }
 
@@ -211,7 +218,10 @@ impl Drop for PendingReport {
             code: status.code(),
             message: status.message().to_owned(),
             latency: self.started.elapsed(),
-            request_id: request_id.map(str::to_owned),
+            // A caller that sent no id gets one here, only when there is something to report.
+            request_id: Some(
+                request_id.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned),
+            ),
             panic: self.note.message().map(str::to_owned),
         });
     }

@@ -5,13 +5,17 @@
 //! Client channels get [`GrpcClientMetricsLayer`] and [`ClientDeadlineLayer`]; web apps get
 //! [`HttpMetricsLayer`] and [`RequestIdLayer`].
 //!
+//! gRPC servers read a caller's `x-request-id` (the error log reports it, and logs it at debug
+//! level for every call) but neither echo it nor make one up per call: a unique header value in
+//! every response defeats HPACK's header compression on the connection, which measured 40% of
+//! the stack's cost per call (BENCHMARKS.md). A failure reported without an id gets one then.
+//!
 //! [`ServerStack`] composes the standard server stack, outermost first:
 //!
-//! 1. [`RequestIdLayer`]: accept or assign `x-request-id`, echo it back.
-//! 2. [`GrpcServerMetricsLayer`]: started / handled / messages / latency / in-flight.
-//! 3. [`ErrorLogLayer`]: every failed call reported once, with method, code, message, latency.
-//! 4. [`CatchPanicLayer`]: a panicking handler becomes `INTERNAL`; nothing else is affected.
-//! 5. [`AuthorizeLayer`]: under mutual TLS, only allowed client identities get through.
+//! 1. [`GrpcServerMetricsLayer`]: started / handled / messages / latency / in-flight.
+//! 2. [`ErrorLogLayer`]: every failed call reported once, with method, code, message, latency.
+//! 3. [`CatchPanicLayer`]: a panicking handler becomes `INTERNAL`; nothing else is affected.
+//! 4. [`AuthorizeLayer`]: under mutual TLS, only allowed client identities get through.
 //!
 //! Metrics sit outside the panic catcher so that a panic is counted as the `Internal` the
 //! client saw; the error log sits outside it too, so it can report the panic's message; both
@@ -21,10 +25,10 @@
 //! needing a server setting, so that what they decide is measured and logged like any other
 //! status:
 //!
-//! 6. [`GraceCutoffLayer`]: at the end of the shutdown grace period, calls still running end
+//! 5. [`GraceCutoffLayer`]: at the end of the shutdown grace period, calls still running end
 //!    with `UNAVAILABLE`.
-//! 7. [`RequestTimeoutLayer`]: the server's time limit, as `DEADLINE_EXCEEDED`.
-//! 8. [`MessageLimitLayer`]: oversized request messages, as `RESOURCE_EXHAUSTED`.
+//! 6. [`RequestTimeoutLayer`]: the server's time limit, as `DEADLINE_EXCEEDED`.
+//! 7. [`MessageLimitLayer`]: oversized request messages, as `RESOURCE_EXHAUSTED`.
 
 mod authorize;
 mod catch_panic;
@@ -89,14 +93,12 @@ impl ServerStack {
 }
 
 impl<S> Layer<S> for ServerStack {
-    type Service =
-        <RequestIdLayer as Layer<GrpcServerMetrics<ErrorLog<CatchPanic<Authorize<S>>>>>>::Service;
+    type Service = GrpcServerMetrics<ErrorLog<CatchPanic<Authorize<S>>>>;
 
     fn layer(&self, inner: S) -> Self::Service {
         let inner = self.authorize.layer(inner);
         let inner = CatchPanicLayer.layer(inner);
         let inner = self.errors.layer(inner);
-        let inner = self.metrics.layer(inner);
-        RequestIdLayer.layer(inner)
+        self.metrics.layer(inner)
     }
 }
