@@ -10,8 +10,9 @@
 #   bench/callgrind.sh variant=/path/to/recommendations ...   # also A/B another build
 #
 # Each server runs under callgrind; h2load sends 2,000 warm-up calls, the counters are zeroed,
-# CALLS calls are sent, the counters are dumped. Profiles are left in bench/out/callgrind/ for
-# `callgrind_annotate --inclusive=yes FILE`. Output: one JSON line per server on stdout.
+# CALLS calls are sent, the counters are dumped. Profiles are left in target/callgrind/ (or
+# $CALLGRIND_OUT; bench/run.sh uses bench/out/callgrind/) for `callgrind_annotate --inclusive=yes
+# FILE`. Output: one JSON line per server on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -19,7 +20,7 @@ CALLS=${CALLS:-20000}
 CONNECTIONS=${CONNECTIONS:-10}
 STREAMS=${STREAMS:-10}
 RELEASE=$ROOT/target/release
-OUT=${CALLGRIND_OUT:-$ROOT/bench/out/callgrind}
+OUT=${CALLGRIND_OUT:-$ROOT/target/callgrind}
 for tool in valgrind callgrind_control h2load; do
     command -v "$tool" >/dev/null || {
         echo "callgrind: $tool is missing (Debian: valgrind, nghttp2-client)" >&2
@@ -38,7 +39,8 @@ cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 servers=("ours=$RELEASE/recommendations" "ceiling=$RELEASE/bench-ceiling" "$@")
-port=21600  # below the ephemeral port range (32768+)
+# Below the ephemeral port range (32768+); CALLGRIND_PORT_BASE moves them.
+port=${CALLGRIND_PORT_BASE:-21600}
 for entry in "${servers[@]}"; do
     name=${entry%%=*} binary=${entry#*=}
     port=$((port + 1))
@@ -59,11 +61,15 @@ for entry in "${servers[@]}"; do
     ok=$(h2load -n "$CALLS" "${h2[@]}" 2>&1 | awk '/^requests:/ { print $8 }')
     callgrind_control -d "$pid" >/dev/null 2>&1
     sleep 1
-    kill "$pid"
+    if ! kill "$pid" 2>/dev/null; then
+        echo "callgrind: $name exited early; its log:" >&2
+        tail -n 20 "$OUT/$name.log" >&2
+        exit 1
+    fi
     wait "$pid" 2>/dev/null || true
     dump=$(ls -t "$OUT/$name.out".* | head -1)
     total=$(awk '/^(summary|totals):/ { print $2; exit }' "$dump")
     printf '{"kind": "callgrind", "server": "%s", "calls": %s, "instructions": %s, "per_call": %s, "profile": "%s"}\n' \
         "$name" "$ok" "$total" "$(awk -v t="$total" -v n="$ok" 'BEGIN { printf "%.0f", t / n }')" \
-        "${dump#"$ROOT/bench/out/"}"
+        "${dump#"$ROOT/"}"
 done

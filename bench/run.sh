@@ -36,10 +36,12 @@ VENV=$ROOT/target/bench-venv
 export REFERENCE_STUBS_DIR=$ROOT/target/bench-stubs
 # Our servers run as shipped (RUST_LOG unset: info); their logs go to $OUT/logs.
 
-# Ports (127.0.0.1 only), below the ephemeral range (32768+) so that no client socket holds one.
-OURS_GRPC=21151 OURS_METRICS=21161 PY_GRPC=21152 CEILING_GRPC=21153
-OURS_WEB=21171 FLASK_WEB=21172 GUNICORN_WEB=21173
-FACTORIAL_GRPC=21154 FACTORIAL_METRICS=21164 NCR_WEB=21174
+# Ports (127.0.0.1 only), below the ephemeral range (32768+) so that no client socket holds one;
+# BENCH_PORT_BASE moves them all (two runs on one machine must not share ports).
+P=${BENCH_PORT_BASE:-21100}
+OURS_GRPC=$((P + 51)) OURS_METRICS=$((P + 61)) PY_GRPC=$((P + 52)) CEILING_GRPC=$((P + 53))
+OURS_WEB=$((P + 71)) FLASK_WEB=$((P + 72)) GUNICORN_WEB=$((P + 73))
+FACTORIAL_GRPC=$((P + 54)) FACTORIAL_METRICS=$((P + 64)) NCR_WEB=$((P + 74))
 
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
