@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use bookstore_platform::tls::ClientTls;
 use bookstore_proto::legacy;
 use bookstore_proto::recommendations::v1;
 use clap::{Args, Parser, Subcommand};
@@ -185,17 +186,26 @@ pub struct LoadOptions {
     #[arg(long, value_parser = humantime::parse_duration)]
     pub wait_ready: Option<Duration>,
 
-    /// TLS seam: CA certificate (PEM) to verify the server with. Not supported yet.
-    #[arg(long, help_heading = "TLS (not supported yet)")]
+    /// CA certificate (PEM) to verify a gRPC server with: calls go over TLS.
+    #[arg(long, help_heading = "TLS (gRPC targets)")]
     pub ca: Option<PathBuf>,
 
-    /// TLS seam: client certificate (PEM) for mTLS. Not supported yet.
-    #[arg(long, help_heading = "TLS (not supported yet)")]
+    /// Client certificate (PEM) to present, for mutual TLS (e.g. `certs/loadgen.pem`).
+    #[arg(
+        long,
+        help_heading = "TLS (gRPC targets)",
+        requires = "ca",
+        requires = "key"
+    )]
     pub cert: Option<PathBuf>,
 
-    /// TLS seam: client private key (PEM) for mTLS. Not supported yet.
-    #[arg(long, help_heading = "TLS (not supported yet)")]
+    /// Private key (PEM) of --cert.
+    #[arg(long, help_heading = "TLS (gRPC targets)", requires = "cert")]
     pub key: Option<PathBuf>,
+
+    /// Name the server's certificate must carry (default: the host dialled).
+    #[arg(long, help_heading = "TLS (gRPC targets)", requires = "ca")]
+    pub server_name: Option<String>,
 }
 
 /// When a load test stops measuring.
@@ -235,12 +245,15 @@ pub struct Plan {
 impl LoadOptions {
     /// Checks the options against `target` and resolves them into a [`Plan`].
     pub fn plan(&self, target: TargetSpec) -> Result<Plan, Error> {
-        if self.ca.is_some() || self.cert.is_some() || self.key.is_some() {
-            // The seam for TLS: once the platform's UpstreamConfig carries TLS settings, gRPC
-            // targets get a `ClientTlsConfig` on their `Endpoint` and HTTP targets a
-            // `tokio_rustls::TlsConnector` around the TCP stream (see `target.rs`).
-            return Err(Error::TlsUnsupported);
-        }
+        let target = match &self.ca {
+            Some(ca) => target.with_tls(&ClientTls::load(
+                ca,
+                self.cert.as_deref(),
+                self.key.as_deref(),
+                self.server_name.as_deref(),
+            )?)?,
+            None => target,
+        };
         if self.connections == 0 || self.concurrency == 0 || self.threads == 0 {
             return Err(Error::Invalid(
                 "--connections, --concurrency and --threads must be at least 1".into(),
@@ -385,9 +398,13 @@ mod tests {
     }
 
     #[test]
-    fn refuses_tls_flags_until_supported() {
-        let (target, options) = load(parse(&["recommend-legacy", "--ca", "ca.pem"]).unwrap());
-        assert!(matches!(options.plan(target), Err(Error::TlsUnsupported)));
+    fn tls_needs_readable_files_and_a_grpc_target() {
+        let (target, options) = load(parse(&["recommend-legacy", "--ca", "/no/ca.pem"]).unwrap());
+        assert!(matches!(options.plan(target), Err(Error::Tls(_))));
+        assert!(
+            parse(&["recommend-legacy", "--cert", "c.pem"]).is_err(),
+            "--cert needs --ca and --key"
+        );
     }
 
     #[test]

@@ -10,9 +10,15 @@ pub enum Error {
     /// A flag, or a combination of flags, makes no sense.
     #[error("{0}")]
     Invalid(String),
-    /// `--ca`, `--cert` or `--key` was given.
-    #[error("TLS is not supported yet: --ca, --cert and --key are reserved for it")]
+    /// An `https://` address: TLS to gRPC targets is asked for with `--ca`; HTTP targets (the
+    /// web apps) serve plain HTTP.
+    #[error(
+        "https:// addresses are not used: pass --ca (and --cert/--key for mutual TLS) to call a gRPC target over TLS; HTTP targets are plain HTTP"
+    )]
     TlsUnsupported,
+    /// The TLS files could not be used.
+    #[error("TLS: {0}")]
+    Tls(#[from] bookstore_platform::tls::TlsError),
     /// The target address is not a usable URI.
     #[error("invalid address {address:?}: {reason}")]
     Address {

@@ -3,13 +3,13 @@
 //! redirects, no decompression: the least client work per request, since the client shares the
 //! machine with the server under test).
 //!
-//! TLS seam: connections are plaintext. The place for TLS is [`TargetSpec::connect`]: a
-//! `ClientTlsConfig` on the gRPC `Endpoint` (as the platform's `UpstreamConfig` will carry) and
-//! a `tokio_rustls::TlsConnector` around the HTTP `TcpStream` before the hyper handshake.
+//! gRPC targets speak plaintext, TLS or mutual TLS ([`TargetSpec::with_tls`], with the
+//! platform's `ClientTls`); HTTP targets speak plain HTTP/1.1, as the web apps serve it.
 
 use std::fmt;
 use std::time::Duration;
 
+use bookstore_platform::tls::ClientTls;
 use bookstore_proto::legacy;
 use bookstore_proto::legacy::recommendations_client::RecommendationsClient;
 use bookstore_proto::recommendations::v1;
@@ -238,6 +238,42 @@ impl TargetSpec {
             }),
         };
         Ok(connected)
+    }
+}
+
+impl TargetSpec {
+    /// The same gRPC target over TLS with `tls` (mutual TLS if it holds a client certificate).
+    /// HTTP targets are refused: the web apps serve plain HTTP.
+    pub fn with_tls(mut self, tls: &ClientTls) -> Result<Self, Error> {
+        let endpoint = match &mut self.kind {
+            Kind::RecommendLegacy { endpoint, .. }
+            | Kind::RecommendV1 { endpoint, .. }
+            | Kind::Health { endpoint, .. } => endpoint,
+            Kind::Http(_) => {
+                return Err(Error::Invalid(
+                    "--ca, --cert and --key apply to gRPC targets; the web apps serve plain HTTP"
+                        .into(),
+                ));
+            }
+        };
+        let uri = endpoint.uri().clone();
+        let host = uri
+            .host()
+            .unwrap_or_default()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let authority = uri.authority().map_or("", |authority| authority.as_str());
+        let address_error = |error: tonic::transport::Error| Error::Address {
+            address: authority.to_owned(),
+            reason: error_chain(&error),
+        };
+        *endpoint = Endpoint::from_shared(format!("https://{authority}"))
+            .map_err(address_error)?
+            .connect_timeout(CONNECT_TIMEOUT)
+            .tcp_nodelay(true)
+            .tls_config(tls.config(host))
+            .map_err(address_error)?;
+        Ok(self)
     }
 }
 

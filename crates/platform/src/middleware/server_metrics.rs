@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use rustc_hash::FxHashMap;
 use http::{HeaderMap, Request, Response};
+use rustc_hash::FxHashMap;
 use tonic::Code;
 use tonic::body::Body;
 use tower::{Layer, Service};
