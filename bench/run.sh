@@ -29,6 +29,7 @@ ROOT=$PWD
 
 DURATION=${BENCH_DURATION:-5}   # seconds measured per run
 WARMUP=${BENCH_WARMUP:-1}       # seconds of (separate, unmeasured) warm-up run before each
+ROUNDS=${BENCH_ROUNDS:-3}       # h2load runs per case (servers alternating); the median is reported
 OUT=$ROOT/bench/out
 RELEASE=$ROOT/target/release
 LOADGEN=$RELEASE/loadgen
@@ -85,7 +86,7 @@ RESULTS=$OUT/results.jsonl
     printf ' "commit": "%s", "load_before": "%s",' \
         "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates || echo '+dirty')" \
         "$(cut -d' ' -f1-3 /proc/loadavg)"
-    printf ' "duration_s": %s, "warmup_s": %s}\n' "$DURATION" "$WARMUP"
+    printf ' "duration_s": %s, "warmup_s": %s, "rounds": %s}\n' "$DURATION" "$WARMUP" "$ROUNDS"
 } >"$OUT/meta.json"
 
 # --- 2. servers --------------------------------------------------------------------------------
@@ -128,11 +129,11 @@ pin_server() {
     for pid in $(tree_pids "${PID[$1]}"); do taskset -a -p -c "$2" "$pid" >/dev/null; done
 }
 
-# h2load_case SERVER CONNECTIONS STREAMS SCHEDULING
+# h2load_case SERVER CONNECTIONS STREAMS SCHEDULING ROUND
 h2load_case() {
-    local server=$1 c=$2 m=$3 sched=$4 client=()
+    local server=$1 c=$2 m=$3 sched=$4 round=$5 client=()
     local url=http://127.0.0.1:${GRPC_PORT[$server]}/Recommendations/Recommend
-    local name=recommend-$server-${c}x$m-$sched
+    local name=recommend-$server-${c}x$m-$sched-r$round
     [ "$sched" = pinned ] && client=(taskset -c 1)
     "${client[@]}" h2load -D "$WARMUP" -c "$c" -m "$m" "${H2LOAD_ARGS[@]}" "$url" >/dev/null 2>&1 || true
     local before after
@@ -144,17 +145,19 @@ h2load_case() {
     rps=$(awk '/^finished in/ { print $4 }' "$f")
     read -r ok failed < <(awk '/^requests:/ { print $8, $10 + $12 + $14 }' "$f")
     read -r min max mean < <(awk '/^time for request:/ { print $4, $5, $6 }' "$f")
-    record "{\"kind\": \"recommend\", \"client\": \"h2load\", \"server\": \"$server\", \"connections\": $c, \"streams\": $m, \"scheduling\": \"$sched\", \"rps\": ${rps:-0}, \"ok\": ${ok:-0}, \"failed\": ${failed:-0}, \"mean_us\": $(us_of "${mean:-0us}"), \"max_us\": $(us_of "${max:-0us}"), \"cpu_ticks\": $((after - before)), \"raw\": \"h2load/$name.txt\"}"
+    record "{\"kind\": \"recommend\", \"client\": \"h2load\", \"server\": \"$server\", \"connections\": $c, \"streams\": $m, \"scheduling\": \"$sched\", \"round\": $round, \"rps\": ${rps:-0}, \"ok\": ${ok:-0}, \"failed\": ${failed:-0}, \"mean_us\": $(us_of "${mean:-0us}"), \"max_us\": $(us_of "${max:-0us}"), \"cpu_ticks\": $((after - before)), \"raw\": \"h2load/$name.txt\"}"
     printf '%-40s %10s req/s  mean %-8s  server CPU %s ticks\n' "$name" "$rps" "$mean" "$((after - before))" >&2
 }
 
 LOADS=("1 1" "10 10" "50 20")
 SERVERS=(ours python ceiling)
 
-say "Recommend, default scheduling (h2load, then loadgen, servers alternating)"
+say "Recommend, default scheduling (h2load $ROUNDS rounds, then loadgen, servers alternating)"
 for load in "${LOADS[@]}"; do
     read -r c m <<<"$load"
-    for server in "${SERVERS[@]}"; do h2load_case "$server" "$c" "$m" default; done
+    for round in $(seq 1 "$ROUNDS"); do
+        for server in "${SERVERS[@]}"; do h2load_case "$server" "$c" "$m" default "$round"; done
+    done
     for server in "${SERVERS[@]}"; do
         loadgen_case recommend "recommend-$server-${c}x$m-loadgen" "$server" "${PID[$server]}" -- \
             recommend-legacy --addr "127.0.0.1:${GRPC_PORT[$server]}" -c "$c" -m "$m"
@@ -165,7 +168,9 @@ say "Recommend, server pinned to CPU 0, h2load to CPU 1"
 for server in "${SERVERS[@]}"; do pin_server "$server" 0; done
 for load in "10 10" "50 20"; do
     read -r c m <<<"$load"
-    for server in "${SERVERS[@]}"; do h2load_case "$server" "$c" "$m" pinned; done
+    for round in $(seq 1 "$ROUNDS"); do
+        for server in "${SERVERS[@]}"; do h2load_case "$server" "$c" "$m" pinned "$round"; done
+    done
 done
 for server in "${SERVERS[@]}"; do pin_server "$server" 0-$(($(nproc) - 1)); done
 
