@@ -6,22 +6,24 @@
 //! [`BodyObserver`] what it saw; the observer's own `Drop` marks the end of the call, so a body
 //! that is dropped early (a cancelled call) is accounted for exactly once as well.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName, Response};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 use tonic::Code;
 
-/// The response header (or trailer) carrying a call's status code.
-pub const GRPC_STATUS: &str = "grpc-status";
+/// The response header (or trailer) carrying a call's status code. A `HeaderName`, not a
+/// `&str`: looking a `&str` up parses and validates it first, on every call.
+pub const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
 
 /// Reads the status code from headers or trailers, if they carry one.
 pub fn code_from(headers: &HeaderMap) -> Option<Code> {
     headers
-        .get(GRPC_STATUS)
+        .get(&GRPC_STATUS)
         .map(|value| Code::from_bytes(value.as_bytes()))
 }
 
@@ -31,6 +33,8 @@ pub trait BodyObserver: Send + 'static {
     fn on_message(&mut self) {}
     /// Trailers went by (for a response: the call's status).
     fn on_trailers(&mut self, _trailers: &HeaderMap) {}
+    /// The call failed without a response; its client sees `code`.
+    fn on_failure(&mut self, _code: Code) {}
 }
 
 /// Counts length-prefixed gRPC messages (1 flag byte, 4 length bytes, payload) across
@@ -139,6 +143,62 @@ where
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+pin_project! {
+    /// The response future of a watched call: the observer sees the status of a trailers-only
+    /// response (a handler that returned `Err`) in its headers, or `on_failure` if the service
+    /// failed outright, and then travels on with the body, which it watches to the end.
+    ///
+    /// A named future rather than `Box::pin(async move { .. })`: the stack runs several of
+    /// these per call, and each box is an allocation and an indirect poll on the hot path.
+    pub struct ObservedResponse<F, O, E> {
+        #[pin]
+        inner: F,
+        observer: Option<O>,
+        classify: fn(&E) -> Code,
+    }
+}
+
+impl<F, O, E> ObservedResponse<F, O, E> {
+    /// Watches the response of `inner`; `classify` says which code the client sees when the
+    /// service fails with an error instead of a response.
+    pub fn new(inner: F, observer: O, classify: fn(&E) -> Code) -> Self {
+        Self {
+            inner,
+            observer: Some(observer),
+            classify,
+        }
+    }
+}
+
+impl<F, O, E, B> Future for ObservedResponse<F, O, E>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    O: BodyObserver,
+{
+    type Output = Result<Response<ObservedBody<B, O>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = std::task::ready!(this.inner.poll(cx));
+        let mut observer = this
+            .observer
+            .take()
+            .expect("ObservedResponse polled after it completed");
+        Poll::Ready(match result {
+            Ok(response) => {
+                if response.headers().contains_key(&GRPC_STATUS) {
+                    observer.on_trailers(response.headers());
+                }
+                Ok(response.map(|body| ObservedBody::new(body, observer)))
+            }
+            Err(error) => {
+                observer.on_failure((this.classify)(&error));
+                Err(error)
+            }
+        })
     }
 }
 

@@ -11,14 +11,13 @@
 //! panic. Replies sent in earlier polls have already gone out.
 
 use std::any::Any;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use futures_util::FutureExt as _;
-use futures_util::future::BoxFuture;
 use http::{HeaderMap, Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
@@ -69,13 +68,11 @@ pub struct CatchPanic<S> {
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for CatchPanic<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-    ResBody: Default + Send + 'static,
+    ResBody: Default,
 {
     type Response = Response<PanicSafeBody<ResBody>>;
     type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+    type Future = CatchPanicFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -87,26 +84,63 @@ where
             .get::<PanicNote>()
             .cloned()
             .unwrap_or_default();
-        let future = match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
-            Ok(future) => future,
+        let inner = match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
+            Ok(future) => Some(future),
             Err(payload) => {
                 note.record(&*payload);
-                return Box::pin(std::future::ready(Ok(panic_response(note))));
+                None
             }
         };
-        Box::pin(async move {
-            match AssertUnwindSafe(future).catch_unwind().await {
-                Ok(result) => result.map(|response| {
-                    response.map(|body| PanicSafeBody {
-                        inner: body,
-                        note,
-                        panicked: false,
-                    })
-                }),
-                Err(payload) => {
+        CatchPanicFuture {
+            inner,
+            note: Some(note),
+        }
+    }
+}
+
+pin_project! {
+    /// The response future of [`CatchPanic`]: the handler's, with a panic turned into an
+    /// `INTERNAL` response.
+    pub struct CatchPanicFuture<F> {
+        // `None` when the service panicked before it returned a future.
+        #[pin]
+        inner: Option<F>,
+        // Taken when the future completes.
+        note: Option<PanicNote>,
+    }
+}
+
+impl<F, B, E> Future for CatchPanicFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: Default,
+{
+    type Output = Result<Response<PanicSafeBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let outcome = match this.inner.as_pin_mut() {
+            Some(inner) => match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(result)) => Ok(result),
+                // The future is poisoned; it is never polled again (this one is complete).
+                Err(payload) => Err(Some(payload)),
+            },
+            None => Err(None),
+        };
+        let note = this
+            .note
+            .take()
+            .expect("CatchPanicFuture polled after it completed");
+        Poll::Ready(match outcome {
+            Ok(result) => {
+                result.map(|response| response.map(|body| PanicSafeBody::new(body, note)))
+            }
+            Err(payload) => {
+                if let Some(payload) = payload {
                     note.record(&*payload);
-                    Ok(panic_response(note))
                 }
+                Ok(panic_response(note))
             }
         })
     }
@@ -115,11 +149,7 @@ where
 fn panic_response<B: Default>(note: PanicNote) -> Response<PanicSafeBody<B>> {
     Status::internal(PANIC_MESSAGE)
         .into_http::<B>()
-        .map(|body| PanicSafeBody {
-            inner: body,
-            note,
-            panicked: false,
-        })
+        .map(|body| PanicSafeBody::new(body, note))
 }
 
 pin_project! {
@@ -130,6 +160,16 @@ pin_project! {
         inner: B,
         note: PanicNote,
         panicked: bool,
+    }
+}
+
+impl<B> PanicSafeBody<B> {
+    fn new(inner: B, note: PanicNote) -> Self {
+        Self {
+            inner,
+            note,
+            panicked: false,
+        }
     }
 }
 

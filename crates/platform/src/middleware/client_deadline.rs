@@ -7,11 +7,14 @@
 //! metrics alike. This layer enforces the same `grpc-timeout` locally and answers with the
 //! status gRPC specifies for it.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use http::{HeaderMap, Request, Response};
+use pin_project_lite::pin_project;
+use tokio::time::Sleep;
 use tonic::Status;
 use tower::{Layer, Service};
 
@@ -60,12 +63,11 @@ pub struct ClientDeadline<S> {
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for ClientDeadline<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    S::Future: Send + 'static,
     ResBody: Default,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+    type Future = ClientDeadlineFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -73,20 +75,52 @@ where
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let deadline = parse_grpc_timeout(request.headers());
-        let path = request.uri().path().to_owned();
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            let Some(deadline) = deadline else {
-                return future.await;
-            };
-            match tokio::time::timeout(deadline, future).await {
-                Ok(result) => result,
-                Err(_) => Ok(Status::deadline_exceeded(format!(
-                    "no answer from {path} within the {deadline:?} deadline"
-                ))
-                .into_http()),
-            }
-        })
+        let path = match deadline {
+            Some(_) => request.uri().path().to_owned(),
+            None => String::new(),
+        };
+        ClientDeadlineFuture {
+            inner: self.inner.call(request),
+            sleep: deadline.map(tokio::time::sleep),
+            deadline: deadline.unwrap_or_default(),
+            path,
+        }
+    }
+}
+
+pin_project! {
+    /// The response future of [`ClientDeadline`].
+    pub struct ClientDeadlineFuture<F> {
+        #[pin]
+        inner: F,
+        // `None` for a call without a deadline.
+        #[pin]
+        sleep: Option<Sleep>,
+        deadline: Duration,
+        path: String,
+    }
+}
+
+impl<F, B, E> Future for ClientDeadlineFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: Default,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if let Poll::Ready(result) = this.inner.poll(cx) {
+            return Poll::Ready(result);
+        }
+        match this.sleep.as_pin_mut().map(|sleep| sleep.poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(Ok(Status::deadline_exceeded(format!(
+                "no answer from {} within the {:?} deadline",
+                this.path, this.deadline
+            ))
+            .into_http())),
+            _ => Poll::Pending,
+        }
     }
 }
 

@@ -6,14 +6,15 @@
 
 use std::task::{Context, Poll};
 
-use futures_util::future::BoxFuture;
+use futures_util::TryFutureExt as _;
+use futures_util::future::MapOk;
 use http::{Request, Response};
 use tonic::Code;
 use tonic::body::Body;
 use tower::{Layer, Service};
 
-use super::server_metrics::{CallRecord, Messages, MethodIndex};
-use crate::grpc_body::{BodyObserver, GRPC_STATUS, ObservedBody};
+use super::server_metrics::{CallRecord, MessageCounter, MethodIndex};
+use crate::grpc_body::{ObservedBody, ObservedResponse};
 use crate::metrics::{MethodMetrics, Metrics};
 use crate::rpc::MethodTable;
 
@@ -63,15 +64,20 @@ impl<S> std::fmt::Debug for GrpcClientMetrics<S> {
     }
 }
 
+/// The response future of [`GrpcClientMetrics`].
+pub type ClientMetricsFuture<F, E> = MapOk<
+    ObservedResponse<F, CallRecord, E>,
+    fn(Response<ObservedBody<Body, CallRecord>>) -> Response<Body>,
+>;
+
 impl<S> Service<Request<Body>> for GrpcClientMetrics<S>
 where
     S: Service<Request<Body>, Response = Response<Body>>,
-    S::Future: Send + 'static,
     S::Error: std::error::Error + 'static,
 {
     type Response = Response<Body>;
     type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+    type Future = ClientMetricsFuture<S::Future, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -79,30 +85,22 @@ where
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         let method = self.index.get(request.uri().path());
-        let mut record = CallRecord::start(method.clone(), MethodMetrics::message_received);
+        let record = CallRecord::start(method.clone(), MethodMetrics::message_received);
         let request = request.map(|body| {
             Body::new(ObservedBody::new(
                 body,
-                Messages(method, MethodMetrics::message_sent),
+                MessageCounter(method, MethodMetrics::message_sent),
             ))
         });
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            let response = match future.await {
-                Ok(response) => response,
-                Err(error) => {
-                    record.fail(code_of(&error));
-                    return Err(error);
-                }
-            };
-            if response.headers().contains_key(GRPC_STATUS) {
-                record.on_trailers(response.headers());
-            }
+        ObservedResponse::new(self.inner.call(request), record, |error| code_of(error))
             // The generated client is generic over the body, but the channel type is not:
             // re-box so `GrpcChannel` stays a plain, nameable type.
-            Ok(response.map(|body| Body::new(ObservedBody::new(body, record))))
-        })
+            .map_ok(rebox as fn(_) -> _)
     }
+}
+
+fn rebox(response: Response<ObservedBody<Body, CallRecord>>) -> Response<Body> {
+    response.map(Body::new)
 }
 
 /// The code tonic's client turns a channel error into (`Status::from_error`, which needs the

@@ -10,15 +10,16 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use futures_util::future::BoxFuture;
-use http::{HeaderMap, HeaderValue, Request, Response, Uri};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, Uri};
 use tonic::{Code, Status};
 use tower::{Layer, Service};
 
 use super::catch_panic::PanicNote;
 use super::request_id::REQUEST_ID_HEADER;
-use crate::grpc_body::{BodyObserver, GRPC_STATUS, ObservedBody, code_from};
+use crate::grpc_body::{BodyObserver, ObservedBody, ObservedResponse, code_from};
+
+/// The request id header, parsed once (a `&str` key is parsed on every lookup).
+const REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
 
 /// One failed call.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,12 +126,10 @@ impl<S> std::fmt::Debug for ErrorLog<S> {
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for ErrorLog<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    S::Future: Send + 'static,
-    ResBody: http_body::Body<Data = Bytes>,
 {
     type Response = Response<ObservedBody<ResBody, PendingReport>>;
     type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+    type Future = ObservedResponse<S::Future, PendingReport, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -139,28 +138,17 @@ where
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let note = PanicNote::default();
         request.extensions_mut().insert(note.clone());
-        let mut pending = PendingReport {
+        let pending = PendingReport {
             reporter: self.reporter.clone(),
             uri: request.uri().clone(),
-            request_id: request.headers().get(REQUEST_ID_HEADER).cloned(),
+            request_id: request.headers().get(&REQUEST_ID).cloned(),
             started: Instant::now(),
             note,
-            status: None,
+            outcome: Outcome::Open,
         };
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            let response = match future.await {
-                Ok(response) => response,
-                Err(error) => {
-                    pending.fail(Status::unknown("the server failed to respond"));
-                    return Err(error);
-                }
-            };
-            if response.headers().contains_key(GRPC_STATUS) {
-                pending.on_trailers(response.headers());
-            }
-            Ok(response.map(|body| ObservedBody::new(body, pending)))
-        })
+        // A service error (not a status) ends the call without a response: the server answers
+        // UNKNOWN.
+        ObservedResponse::new(self.inner.call(request), pending, |_| Code::Unknown)
     }
 }
 
@@ -171,48 +159,57 @@ pub struct PendingReport {
     request_id: Option<HeaderValue>,
     started: Instant,
     note: PanicNote,
-    status: Option<Status>,
+    outcome: Outcome,
 }
 
-impl PendingReport {
-    fn fail(&mut self, status: Status) {
-        self.status.get_or_insert(status);
-    }
+/// What became of a call, as far as the error log has seen.
+enum Outcome {
+    /// No status yet; if it stays so, the call was cancelled.
+    Open,
+    /// Ended `OK`: the hot path, so no `Status` is built for it.
+    Succeeded,
+    Failed(Status),
 }
 
 impl BodyObserver for PendingReport {
     fn on_trailers(&mut self, trailers: &HeaderMap) {
-        if self.status.is_some() {
+        if !matches!(self.outcome, Outcome::Open) {
             return;
         }
-        // Successful calls are the hot path: read only the code. A full `Status` (which copies
-        // the trailers into its metadata and decodes the message) is built only for failures.
-        self.status = match code_from(trailers) {
-            Some(Code::Ok) => Some(Status::ok("")),
-            Some(_) => Status::from_header_map(trailers),
-            None => None,
+        // Read only the code first: a full `Status` (which copies the trailers into its
+        // metadata and decodes the message) is built only for failures.
+        self.outcome = match code_from(trailers) {
+            Some(Code::Ok) => Outcome::Succeeded,
+            Some(_) => Status::from_header_map(trailers).map_or(Outcome::Open, Outcome::Failed),
+            None => Outcome::Open,
         };
+    }
+
+    fn on_failure(&mut self, code: Code) {
+        if matches!(self.outcome, Outcome::Open) {
+            self.outcome = Outcome::Failed(Status::new(code, "the server failed to respond"));
+        }
     }
 }
 
 impl Drop for PendingReport {
     fn drop(&mut self) {
-        let status = self
-            .status
-            .take()
-            .unwrap_or_else(|| Status::cancelled("the call ended before its status was sent"));
         let request_id = self.request_id.as_ref().and_then(|id| id.to_str().ok());
-        if status.code() == Code::Ok {
-            // Successful calls are logged only at debug level (off by default): at info level a
-            // line per call would cost more than the call itself.
-            tracing::debug!(
-                method = self.uri.path(),
-                request_id = request_id.unwrap_or("-"),
-                latency_ms = self.started.elapsed().as_secs_f64() * 1e3,
-                "gRPC call succeeded"
-            );
-            return;
-        }
+        let status = match std::mem::replace(&mut self.outcome, Outcome::Open) {
+            Outcome::Succeeded => {
+                // Successful calls are logged only at debug level (off by default): at info
+                // level a line per call would cost more than the call itself.
+                tracing::debug!(
+                    method = self.uri.path(),
+                    request_id = request_id.unwrap_or("-"),
+                    latency_ms = self.started.elapsed().as_secs_f64() * 1e3,
+                    "gRPC call succeeded"
+                );
+                return;
+            }
+            Outcome::Failed(status) => status,
+            Outcome::Open => Status::cancelled("the call ended before its status was sent"),
+        };
         self.reporter.report(&ErrorReport {
             method: self.uri.path().to_owned(),
             code: status.code(),

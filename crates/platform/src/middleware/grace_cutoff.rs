@@ -11,11 +11,12 @@
 //! A call whose client stopped reading cannot be reached this way (hyper waits for flow-control
 //! window before it polls the body again); the server stops waiting for those shortly after.
 
+use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use futures_util::future::BoxFuture;
 use http::{HeaderMap, Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
@@ -27,15 +28,21 @@ use tower::{Layer, Service};
 const CUTOFF_MESSAGE: &str = "the server is shutting down";
 
 /// Ends every call in flight with `UNAVAILABLE` once a token is cancelled.
+///
+/// Every call holds the token, behind an `Arc`: cloning or dropping a `CancellationToken`
+/// itself takes a lock shared by all its clones, which every call on every core would contend
+/// for.
 #[derive(Clone, Debug)]
 pub struct GraceCutoffLayer {
-    cutoff: CancellationToken,
+    cutoff: Arc<CancellationToken>,
 }
 
 impl GraceCutoffLayer {
     /// Ends calls when `cutoff` is cancelled (at the grace deadline).
     pub fn new(cutoff: CancellationToken) -> Self {
-        Self { cutoff }
+        Self {
+            cutoff: Arc::new(cutoff),
+        }
     }
 }
 
@@ -54,47 +61,87 @@ impl<S> Layer<S> for GraceCutoffLayer {
 #[derive(Clone, Debug)]
 pub struct GraceCutoff<S> {
     inner: S,
-    cutoff: CancellationToken,
+    cutoff: Arc<CancellationToken>,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for GraceCutoff<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    S::Future: Send + 'static,
     ResBody: Default,
 {
     type Response = Response<CutoffBody<ResBody>>;
     type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+    type Future = CutoffFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let cutoff = self.cutoff.clone();
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            let mut future = std::pin::pin!(future);
-            // Most calls answer at once: only a call that has to wait registers for the
-            // cutoff, which takes the token's lock (BENCHMARKS.md measured the difference).
-            // (`if let`, not `match`: its scrutinee is dropped before the `else` awaits.)
-            let response =
-                if let std::task::Poll::Ready(result) = futures_util::poll!(future.as_mut()) {
-                    result?
-                } else {
-                    tokio::select! {
-                        result = future => result?,
-                        () = cutoff.cancelled() => Status::unavailable(CUTOFF_MESSAGE).into_http(),
-                    }
-                };
-            Ok(response.map(|inner| CutoffBody {
-                inner,
-                cutoff: cutoff.clone().cancelled_owned(),
-                token: cutoff,
-                ended: false,
-            }))
-        })
+        CutoffFuture {
+            inner: self.inner.call(request),
+            cutoff: None,
+            token: self.cutoff.clone(),
+        }
+    }
+}
+
+pin_project! {
+    /// The response future of [`GraceCutoff`].
+    pub struct CutoffFuture<F> {
+        #[pin]
+        inner: F,
+        // Registered with the token only once the call has to wait (see `wait_for_cutoff`).
+        #[pin]
+        cutoff: Option<WaitForCancellationFutureOwned>,
+        token: Arc<CancellationToken>,
+    }
+}
+
+impl<F, B, E> Future for CutoffFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: Default,
+{
+    type Output = Result<Response<CutoffBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let response = match this.inner.poll(cx) {
+            Poll::Ready(result) => result?,
+            Poll::Pending => {
+                if wait_for_cutoff(this.cutoff, this.token, cx).is_pending() {
+                    return Poll::Pending;
+                }
+                Status::unavailable(CUTOFF_MESSAGE).into_http()
+            }
+        };
+        Poll::Ready(Ok(response.map(|inner| CutoffBody {
+            inner,
+            cutoff: None,
+            token: this.token.clone(),
+            ended: false,
+        })))
+    }
+}
+
+/// Ready once `token` is cancelled. Most calls answer at once, so the wait (which takes the
+/// token's lock to register a waker) is set up only when a call or body has to wait;
+/// BENCHMARKS.md measured the difference.
+fn wait_for_cutoff(
+    mut cutoff: Pin<&mut Option<WaitForCancellationFutureOwned>>,
+    token: &CancellationToken,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    if token.is_cancelled() {
+        return Poll::Ready(());
+    }
+    if cutoff.is_none() {
+        cutoff.set(Some(CancellationToken::clone(token).cancelled_owned()));
+    }
+    match cutoff.as_pin_mut() {
+        Some(cutoff) => cutoff.poll(cx),
+        None => unreachable!("the wait was set up just above"),
     }
 }
 
@@ -104,8 +151,8 @@ pin_project! {
         #[pin]
         inner: B,
         #[pin]
-        cutoff: WaitForCancellationFutureOwned,
-        token: CancellationToken,
+        cutoff: Option<WaitForCancellationFutureOwned>,
+        token: Arc<CancellationToken>,
         ended: bool,
     }
 }
@@ -114,11 +161,10 @@ pin_project! {
 /// with when it has to make a response up.
 impl<B: Default> Default for CutoffBody<B> {
     fn default() -> Self {
-        let never = CancellationToken::new();
         Self {
             inner: B::default(),
-            cutoff: never.clone().cancelled_owned(),
-            token: never,
+            cutoff: None,
+            token: Arc::new(CancellationToken::new()),
             ended: false,
         }
     }
@@ -146,7 +192,7 @@ where
             if let Poll::Ready(frame) = this.inner.poll_frame(cx) {
                 return Poll::Ready(frame);
             }
-            if this.cutoff.poll(cx).is_pending() {
+            if wait_for_cutoff(this.cutoff, this.token, cx).is_pending() {
                 return Poll::Pending;
             }
         }

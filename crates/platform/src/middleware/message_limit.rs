@@ -14,7 +14,6 @@ use http::Request;
 use http_body::{Frame, SizeHint};
 use pin_project_lite::pin_project;
 use tonic::Status;
-use tonic::body::Body;
 use tower::{Layer, Service};
 
 use crate::grpc_body::MessageFramer;
@@ -50,9 +49,9 @@ pub struct MessageLimit<S> {
     max_bytes: usize,
 }
 
-impl<S> Service<Request<Body>> for MessageLimit<S>
+impl<S, B> Service<Request<B>> for MessageLimit<S>
 where
-    S: Service<Request<Body>>,
+    S: Service<Request<LimitedBody<B>>>,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -62,15 +61,14 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
+    fn call(&mut self, request: Request<B>) -> Self::Future {
         let max_bytes = self.max_bytes;
-        self.inner.call(request.map(|inner| {
-            Body::new(LimitedBody {
-                inner,
-                framer: MessageFramer::default(),
-                max_bytes,
-                failed: false,
-            })
+        // Wrapped in place, not boxed: tonic's router boxes the body once, whatever its type.
+        self.inner.call(request.map(|inner| LimitedBody {
+            inner,
+            framer: MessageFramer::default(),
+            max_bytes,
+            failed: false,
         }))
     }
 }
@@ -79,16 +77,20 @@ pin_project! {
     /// A request body that fails with `RESOURCE_EXHAUSTED` once a message announces more than
     /// the limit. tonic hands a body's `Status` error to the handler as it is, so the handler
     /// (and the client) see exactly this status.
-    struct LimitedBody {
+    pub struct LimitedBody<B> {
         #[pin]
-        inner: Body,
+        inner: B,
         framer: MessageFramer,
         max_bytes: usize,
         failed: bool,
     }
 }
 
-impl http_body::Body for LimitedBody {
+impl<B> http_body::Body for LimitedBody<B>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Status>,
+{
     type Data = Bytes;
     type Error = Status;
 
@@ -100,7 +102,8 @@ impl http_body::Body for LimitedBody {
         if *this.failed {
             return Poll::Ready(None);
         }
-        let frame = std::task::ready!(this.inner.poll_frame(cx));
+        let frame =
+            std::task::ready!(this.inner.poll_frame(cx)).map(|frame| frame.map_err(Into::into));
         if let Some(data) = frame
             .as_ref()
             .and_then(|frame| frame.as_ref().ok()?.data_ref())

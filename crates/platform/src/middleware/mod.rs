@@ -49,14 +49,14 @@ use tower::Layer;
 pub use authorize::{Authorize, AuthorizeLayer};
 pub use catch_panic::{CatchPanic, CatchPanicLayer, PanicNote};
 pub use client_deadline::{ClientDeadline, ClientDeadlineLayer, parse_grpc_timeout};
-pub use client_metrics::{GrpcClientMetrics, GrpcClientMetricsLayer};
+pub use client_metrics::{ClientMetricsFuture, GrpcClientMetrics, GrpcClientMetricsLayer};
 pub use error_log::{ErrorLog, ErrorLogLayer, ErrorReport, ErrorReporter, TracingReporter};
 pub use grace_cutoff::{CutoffBody, GraceCutoff, GraceCutoffLayer};
 pub use http_metrics::{HttpMetrics, HttpMetricsLayer};
-pub use message_limit::{MessageLimit, MessageLimitLayer};
+pub use message_limit::{LimitedBody, MessageLimit, MessageLimitLayer};
 pub use request_id::{REQUEST_ID_HEADER, RequestIdLayer};
 pub use request_timeout::{RequestTimeout, RequestTimeoutLayer};
-pub use server_metrics::{GrpcServerMetrics, GrpcServerMetricsLayer};
+pub use server_metrics::{CallRecord, GrpcServerMetrics, GrpcServerMetricsLayer, MessageCounter};
 
 use crate::metrics::Metrics;
 use crate::rpc::MethodTable;

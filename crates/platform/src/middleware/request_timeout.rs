@@ -8,11 +8,14 @@
 //! streams such as health `Watch` are therefore not cut by it; the grace deadline at shutdown
 //! ends those. A deadline the client sends (`grpc-timeout`) is still applied by tonic.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use http::{Request, Response};
+use pin_project_lite::pin_project;
+use tokio::time::Timeout;
 use tonic::Status;
 use tower::{Layer, Service};
 
@@ -50,29 +53,50 @@ pub struct RequestTimeout<S> {
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for RequestTimeout<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    S::Future: Send + 'static,
     ResBody: Default,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+    type Future = RequestTimeoutFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let limit = self.limit;
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            match tokio::time::timeout(limit, future).await {
-                Ok(result) => result,
-                Err(_) => Ok(Status::deadline_exceeded(format!(
-                    "the server's time limit of {} ran out",
-                    humantime::format_duration(limit)
-                ))
-                .into_http()),
-            }
+        // The timer is registered only if the handler does not answer on its first poll.
+        RequestTimeoutFuture {
+            inner: tokio::time::timeout(self.limit, self.inner.call(request)),
+            limit: self.limit,
+        }
+    }
+}
+
+pin_project! {
+    /// The response future of [`RequestTimeout`].
+    pub struct RequestTimeoutFuture<F> {
+        #[pin]
+        inner: Timeout<F>,
+        limit: Duration,
+    }
+}
+
+impl<F, B, E> Future for RequestTimeoutFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: Default,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        Poll::Ready(match std::task::ready!(this.inner.poll(cx)) {
+            Ok(result) => result,
+            Err(_elapsed) => Ok(Status::deadline_exceeded(format!(
+                "the server's time limit of {} ran out",
+                humantime::format_duration(*this.limit)
+            ))
+            .into_http()),
         })
     }
 }

@@ -8,15 +8,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use bytes::Bytes;
-use futures_util::future::BoxFuture;
 use http::{HeaderMap, Request, Response};
 use rustc_hash::FxHashMap;
 use tonic::Code;
-use tonic::body::Body;
 use tower::{Layer, Service};
 
-use crate::grpc_body::{BodyObserver, GRPC_STATUS, ObservedBody, code_from};
+use crate::grpc_body::{BodyObserver, ObservedBody, ObservedResponse, code_from};
 use crate::metrics::{MethodMetrics, Metrics};
 use crate::rpc::{MethodInfo, MethodTable};
 
@@ -95,50 +92,38 @@ impl<S> std::fmt::Debug for GrpcServerMetrics<S> {
     }
 }
 
-impl<S, ResBody> Service<Request<Body>> for GrpcServerMetrics<S>
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for GrpcServerMetrics<S>
 where
-    S: Service<Request<Body>, Response = Response<ResBody>>,
-    S::Future: Send + 'static,
-    ResBody: http_body::Body<Data = Bytes>,
+    S: Service<Request<ObservedBody<ReqBody, MessageCounter>>, Response = Response<ResBody>>,
 {
     type Response = Response<ObservedBody<ResBody, CallRecord>>;
     type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+    type Future = ObservedResponse<S::Future, CallRecord, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<Body>) -> Self::Future {
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let method = self.index.get(request.uri().path());
-        let mut record = CallRecord::start(method.clone(), MethodMetrics::message_sent);
+        let record = CallRecord::start(method.clone(), MethodMetrics::message_sent);
+        // Watched in place, not re-boxed: the body is boxed once, further in (tonic's router).
         let request = request.map(|body| {
-            Body::new(ObservedBody::new(
+            ObservedBody::new(
                 body,
-                Messages(method, MethodMetrics::message_received),
-            ))
+                MessageCounter(method, MethodMetrics::message_received),
+            )
         });
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            let response = match future.await {
-                Ok(response) => response,
-                Err(error) => {
-                    record.fail(Code::Unknown);
-                    return Err(error);
-                }
-            };
-            if response.headers().contains_key(GRPC_STATUS) {
-                record.on_trailers(response.headers());
-            }
-            Ok(response.map(|body| ObservedBody::new(body, record)))
-        })
+        // A service error (not a status) ends the call without a response: the server answers
+        // UNKNOWN.
+        ObservedResponse::new(self.inner.call(request), record, |_| Code::Unknown)
     }
 }
 
 /// Counts the messages in a request body (received by a server, sent by a client).
-pub(super) struct Messages(pub(super) Arc<MethodMetrics>, pub(super) fn(&MethodMetrics));
+pub struct MessageCounter(pub(super) Arc<MethodMetrics>, pub(super) fn(&MethodMetrics));
 
-impl BodyObserver for Messages {
+impl BodyObserver for MessageCounter {
     fn on_message(&mut self) {
         (self.1)(&self.0);
     }
@@ -167,10 +152,6 @@ impl CallRecord {
             code: None,
         }
     }
-
-    pub(super) fn fail(&mut self, code: Code) {
-        self.code.get_or_insert(code);
-    }
 }
 
 impl BodyObserver for CallRecord {
@@ -182,6 +163,10 @@ impl BodyObserver for CallRecord {
         if self.code.is_none() {
             self.code = code_from(trailers);
         }
+    }
+
+    fn on_failure(&mut self, code: Code) {
+        self.code.get_or_insert(code);
     }
 }
 
