@@ -1,8 +1,41 @@
 //! The categories the marketplace offers, named as in URLs (`science_fiction`) and on pages
 //! (`Science fiction`). Derived from the v1 protobuf enum, so a category added to the API
-//! shows up here without a code change.
+//! shows up here without a code change. The names are worked out once, on first use: every
+//! page shows all of them in its navigation.
+
+use std::sync::LazyLock;
 
 use bookstore_proto::recommendations::v1;
+
+/// A category with its names.
+#[derive(Debug)]
+pub struct Named {
+    /// The category.
+    pub category: v1::Category,
+    /// Its URL slug, e.g. `science_fiction`.
+    pub slug: String,
+    /// Its name on pages, e.g. `Science fiction`.
+    pub name: String,
+}
+
+/// Every category with its names, in the API's order.
+pub fn named() -> &'static [Named] {
+    static NAMED: LazyLock<Vec<Named>> = LazyLock::new(|| {
+        all()
+            .map(|category| Named {
+                category,
+                slug: slug(category),
+                name: display_name(category),
+            })
+            .collect()
+    });
+    &NAMED
+}
+
+/// The names of `category` (`None` only for `Unspecified`, which no page shows).
+pub fn names_of(category: v1::Category) -> Option<&'static Named> {
+    named().iter().find(|named| named.category == category)
+}
 
 /// The URL slug of a category: `CATEGORY_SCIENCE_FICTION` → `science_fiction`.
 pub fn slug(category: v1::Category) -> String {
@@ -62,5 +95,12 @@ mod tests {
             assert_eq!(from_slug(bad), None, "{bad}");
         }
         assert!(all().count() >= 6);
+        assert_eq!(named().len(), all().count());
+        let named = names_of(v1::Category::ScienceFiction).unwrap();
+        assert_eq!(
+            (named.slug.as_str(), named.name.as_str()),
+            ("science_fiction", "Science fiction")
+        );
+        assert!(names_of(v1::Category::Unspecified).is_none());
     }
 }

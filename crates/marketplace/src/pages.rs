@@ -7,33 +7,36 @@ use bookstore_proto::recommendations::v1;
 use crate::category;
 use crate::upstream::BookView;
 
-/// A category link in the navigation bar.
+/// The navigation bar: every category, one of them perhaps the current page's. The names
+/// are built once (`category::named`), not per page.
 #[derive(Debug)]
-pub struct NavCategory {
-    /// URL slug.
-    pub slug: String,
-    /// Display name.
-    pub name: String,
-    /// Whether the page shows this category.
-    pub current: bool,
+pub struct Navigation {
+    current: Option<v1::Category>,
 }
 
-fn navigation(current: Option<v1::Category>) -> Vec<NavCategory> {
-    category::all()
-        .map(|c| NavCategory {
-            slug: category::slug(c),
-            name: category::display_name(c),
-            current: Some(c) == current,
+impl Navigation {
+    fn new(current: Option<v1::Category>) -> Self {
+        Self { current }
+    }
+
+    /// The links, in the API's order: `(slug, name, whether it is the current page)`.
+    pub fn links(&self) -> impl Iterator<Item = (&'static str, &'static str, bool)> + '_ {
+        category::named().iter().map(|named| {
+            (
+                named.slug.as_str(),
+                named.name.as_str(),
+                Some(named.category) == self.current,
+            )
         })
-        .collect()
+    }
 }
 
 /// The homepage: one category's recommendations (the tutorial's page, with navigation).
 #[derive(Template, Debug)]
 #[template(path = "homepage.html")]
 pub struct HomePage {
-    categories: Vec<NavCategory>,
-    heading: String,
+    navigation: Navigation,
+    heading: &'static str,
     books: Vec<BookView>,
     unavailable: Option<&'static str>,
 }
@@ -42,8 +45,8 @@ impl HomePage {
     /// Recommendations of `category`.
     pub fn new(category: v1::Category, books: Vec<BookView>) -> Self {
         Self {
-            categories: navigation(Some(category)),
-            heading: category::display_name(category),
+            navigation: Navigation::new(Some(category)),
+            heading: category::names_of(category).map_or("", |named| named.name.as_str()),
             books,
             unavailable: None,
         }
@@ -62,7 +65,7 @@ impl HomePage {
 #[derive(Template, Debug)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
-    categories: Vec<NavCategory>,
+    navigation: Navigation,
     title: &'static str,
     message: String,
 }
@@ -71,7 +74,7 @@ impl ErrorPage {
     /// A page titled `title` explaining `message`.
     pub fn new(title: &'static str, message: String) -> Self {
         Self {
-            categories: navigation(None),
+            navigation: Navigation::new(None),
             title,
             message,
         }

@@ -57,7 +57,10 @@ fn category_of(query: &PageQuery) -> Result<v1::Category, Error> {
     match query.category.as_deref() {
         None | Some("") => Ok(DEFAULT_CATEGORY),
         Some(slug) => category::from_slug(slug).ok_or_else(|| {
-            let known: Vec<String> = category::all().map(category::slug).collect();
+            let known: Vec<&str> = category::named()
+                .iter()
+                .map(|named| named.slug.as_str())
+                .collect();
             Error::BadQuery(format!(
                 "There is no category called \"{slug}\". Choose one of: {}.",
                 known.join(", ")
@@ -117,7 +120,7 @@ async fn homepage(
 
 #[derive(Debug, serde::Serialize)]
 struct ApiAnswer {
-    category: String,
+    category: &'static str,
     books: Vec<BookView>,
 }
 
@@ -135,7 +138,7 @@ async fn api_recommendations(
             .recommend(category, max_results, request_id(&id))
             .await?;
         Ok::<_, Error>(ApiAnswer {
-            category: category::slug(category),
+            category: category::names_of(category).map_or("", |named| named.slug.as_str()),
             books,
         })
     };

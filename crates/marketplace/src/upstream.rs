@@ -1,5 +1,7 @@
 //! The marketplace's one long-lived client of the Recommendations service.
 
+use std::sync::Arc;
+
 use bookstore_platform::client::{GrpcChannel, UpstreamConfig};
 use bookstore_proto::recommendations::v1;
 use bookstore_proto::recommendations::v1::recommendations_service_client::RecommendationsServiceClient;
@@ -23,7 +25,8 @@ pub struct BookView {
 #[derive(Clone, Debug)]
 pub struct Recommendations {
     client: RecommendationsServiceClient<GrpcChannel>,
-    config: UpstreamConfig,
+    // Behind an `Arc`: axum clones the app state, and so this, for every request.
+    config: Arc<UpstreamConfig>,
 }
 
 impl Recommendations {
@@ -31,7 +34,7 @@ impl Recommendations {
     pub fn new(channel: GrpcChannel, config: UpstreamConfig) -> Self {
         Self {
             client: RecommendationsServiceClient::new(channel),
-            config,
+            config: Arc::new(config),
         }
     }
 

@@ -2,6 +2,8 @@
 //! long-lived channel (so the gateway starts, and recovers, whether or not the Factorial service
 //! is up), every call with the configured deadline and the caller's request id.
 
+use std::sync::Arc;
+
 use bookstore_platform::{GrpcChannel, Metrics, UpstreamConfig};
 use bookstore_proto::factorial::v1::factorial_service_client::FactorialServiceClient;
 use bookstore_proto::factorial::v1::{FactorialRequest, FactorialView};
@@ -12,7 +14,8 @@ use crate::error::Error;
 /// The Factorial service, as the gateway calls it. Cheap to clone; clones share the channel.
 #[derive(Clone, Debug)]
 pub struct FactorialUpstream {
-    config: UpstreamConfig,
+    // Behind an `Arc`: axum clones the app state, and so this, for every request.
+    config: Arc<UpstreamConfig>,
     client: FactorialServiceClient<GrpcChannel>,
 }
 
@@ -28,7 +31,7 @@ impl FactorialUpstream {
             })?;
         Ok(Self {
             client: FactorialServiceClient::new(channel),
-            config,
+            config: Arc::new(config),
         })
     }
 

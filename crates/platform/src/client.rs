@@ -174,7 +174,10 @@ impl UpstreamConfig {
     pub fn request<T>(&self, message: T, request_id: Option<&str>) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
         request.set_timeout(self.call_timeout);
-        if let Some(value) = request_id.and_then(|id| MetadataValue::try_from(id).ok()) {
+        if let Some(mut value) = request_id.and_then(|id| MetadataValue::try_from(id).ok()) {
+            // Sent "never indexed": every call's id is new, so adding it to HPACK's header
+            // table would only evict entries that do repeat, on both ends of the connection.
+            value.set_sensitive(true);
             request.metadata_mut().insert(REQUEST_ID_HEADER, value);
         }
         request

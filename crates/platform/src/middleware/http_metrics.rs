@@ -2,16 +2,31 @@
 //! latency by route, and requests in flight. The route is axum's `MatchedPath` (e.g.
 //! `/api/ncr/{n}/{r}`), never the raw path, so label cardinality stays bounded; apply this layer
 //! with `Router::route_layer` so the matched path is known.
+//!
+//! `route_layer` makes one service per route (axum clones it for every request), so each
+//! service resolves its route's histogram and counters on its first request and keeps them: a
+//! request then costs no label strings and no lookup in the metric families. A service that
+//! sees several routes (the layer applied with `Router::layer`) still labels every request
+//! correctly; it just resolves the handles each time.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::MatchedPath;
-use futures_util::future::BoxFuture;
-use http::{Request, Response};
+use http::{Method, Request, Response};
+use pin_project_lite::pin_project;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
 use tower::{Layer, Service};
 
 use crate::metrics::{HttpLabels, HttpRouteLabels, Metrics};
+
+/// The route label of a request no route matched.
+const UNMATCHED: &str = "unmatched";
 
 /// Records HTTP request metrics.
 #[derive(Clone, Debug)]
@@ -35,6 +50,7 @@ impl<S> Layer<S> for HttpMetricsLayer {
         HttpMetrics {
             inner,
             metrics: self.metrics.clone(),
+            route: Arc::default(),
         }
     }
 }
@@ -44,16 +60,32 @@ impl<S> Layer<S> for HttpMetricsLayer {
 pub struct HttpMetrics<S> {
     inner: S,
     metrics: Metrics,
+    /// The handles of the first route this service saw; shared by its clones.
+    route: Arc<OnceLock<Arc<RouteHandles>>>,
+}
+
+impl<S> HttpMetrics<S> {
+    fn handles(&self, method: &Method, route: &str) -> Arc<RouteHandles> {
+        if let Some(handles) = self.route.get()
+            && handles.method == method
+            && *handles.route == *route
+        {
+            return handles.clone();
+        }
+        let handles = Arc::new(RouteHandles::resolve(&self.metrics, method, route));
+        // Only the first route is kept; see the module docs.
+        let _ = self.route.set(handles.clone());
+        handles
+    }
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for HttpMetrics<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    S::Future: Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+    type Future = HttpMetricsFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -63,31 +95,197 @@ where
         let route = request
             .extensions()
             .get::<MatchedPath>()
-            .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
-        let method = request.method().as_str().to_owned();
-        let metrics = self.metrics.clone();
-        metrics.http().in_flight.inc();
-        let started = Instant::now();
-        let future = self.inner.call(request);
-        Box::pin(async move {
-            let result = future.await;
-            let http = metrics.http();
-            http.in_flight.dec();
+            .map_or(UNMATCHED, MatchedPath::as_str);
+        let handles = self.handles(request.method(), route);
+        handles.in_flight.inc();
+        HttpMetricsFuture {
+            inner: self.inner.call(request),
+            record: Some(InFlight {
+                handles,
+                started: Instant::now(),
+            }),
+        }
+    }
+}
+
+/// One route's (and method's) metric handles.
+#[derive(Debug)]
+struct RouteHandles {
+    method: Method,
+    route: Box<str>,
+    duration: Histogram,
+    in_flight: Gauge,
+    /// Request counters by status, resolved as each status first occurs (a handful per route).
+    by_status: RwLock<Vec<(u16, Counter)>>,
+    metrics: Metrics,
+}
+
+impl RouteHandles {
+    fn resolve(metrics: &Metrics, method: &Method, route: &str) -> Self {
+        let http = metrics.http();
+        let duration = http
+            .duration
+            .get_or_create(&HttpRouteLabels {
+                method: method.as_str().to_owned(),
+                route: route.to_owned(),
+            })
+            .clone();
+        Self {
+            method: method.clone(),
+            route: route.into(),
+            duration,
+            in_flight: http.in_flight.clone(),
+            by_status: RwLock::default(),
+            metrics: metrics.clone(),
+        }
+    }
+
+    fn requests(&self, status: u16) -> Counter {
+        let known = self
+            .by_status
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, counter)) = known.iter().find(|(code, _)| *code == status) {
+            return counter.clone();
+        }
+        drop(known);
+        let counter = self
+            .metrics
+            .http()
+            .requests
+            .get_or_create(&HttpLabels {
+                method: self.method.as_str().to_owned(),
+                route: self.route.to_string(),
+                status,
+            })
+            .clone();
+        let mut known = self
+            .by_status
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !known.iter().any(|(code, _)| *code == status) {
+            known.push((status, counter.clone()));
+        }
+        counter
+    }
+}
+
+/// A request in flight: leaves the in-flight gauge however it ends (a client that hangs up
+/// drops it unanswered).
+struct InFlight {
+    handles: Arc<RouteHandles>,
+    started: Instant,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.handles.in_flight.dec();
+    }
+}
+
+pin_project! {
+    /// The response future of [`HttpMetrics`].
+    pub struct HttpMetricsFuture<F> {
+        #[pin]
+        inner: F,
+        record: Option<InFlight>,
+    }
+}
+
+impl<F, B, E> Future for HttpMetricsFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = std::task::ready!(this.inner.poll(cx));
+        if let Some(record) = this.record.take() {
+            let handles = &record.handles;
+            handles
+                .duration
+                .observe(record.started.elapsed().as_secs_f64());
             let status = result
                 .as_ref()
                 .map_or(500, |response| response.status().as_u16());
-            let route_labels = HttpRouteLabels { method, route };
-            http.duration
-                .get_or_create(&route_labels)
-                .observe(started.elapsed().as_secs_f64());
-            http.requests
-                .get_or_create(&HttpLabels {
-                    method: route_labels.method,
-                    route: route_labels.route,
-                    status,
-                })
-                .inc();
-            result
-        })
+            handles.requests(status).inc();
+        }
+        Poll::Ready(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    async fn get_path(app: &Router, path: &str) -> u16 {
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        app.clone()
+            .oneshot(request)
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    fn requests(metrics: &Metrics, route: &str, status: u16) -> f64 {
+        metrics.sample(&format!(
+            r#"http_requests_total{{method="GET",route="{route}",status="{status}"}}"#
+        ))
+    }
+
+    #[tokio::test]
+    async fn each_route_and_status_is_counted_under_its_own_labels() {
+        let metrics = Metrics::new();
+        let app = Router::new()
+            .route("/a/{id}", get(|| async { "a" }))
+            .route("/b", get(|| async { (http::StatusCode::BAD_REQUEST, "b") }))
+            .route_layer(HttpMetricsLayer::new(&metrics));
+        for path in ["/a/1", "/a/2", "/b", "/a/3"] {
+            get_path(&app, path).await;
+        }
+        assert_eq!(requests(&metrics, "/a/{id}", 200), 3.0);
+        assert_eq!(requests(&metrics, "/b", 400), 1.0);
+        assert_eq!(requests(&metrics, "/b", 200), 0.0);
+    }
+
+    #[tokio::test]
+    async fn one_service_shared_by_several_routes_still_labels_each_request_right() {
+        let metrics = Metrics::new();
+        // `layer`, not `route_layer`: one service (and one remembered route) for all routes.
+        let app = Router::new()
+            .route("/a", get(|| async { "a" }))
+            .route("/b", get(|| async { "b" }))
+            .layer(HttpMetricsLayer::new(&metrics));
+        for path in ["/a", "/b", "/b", "/nowhere"] {
+            get_path(&app, path).await;
+        }
+        assert_eq!(requests(&metrics, "/a", 200), 1.0);
+        assert_eq!(requests(&metrics, "/b", 200), 2.0);
+        assert_eq!(requests(&metrics, UNMATCHED, 404), 1.0);
+    }
+
+    #[tokio::test]
+    async fn a_request_dropped_unanswered_leaves_the_in_flight_gauge() {
+        let metrics = Metrics::new();
+        let app = Router::new()
+            .route("/slow", get(std::future::pending::<&str>))
+            .route_layer(HttpMetricsLayer::new(&metrics));
+        let request = Request::get("/slow").body(Body::empty()).unwrap();
+        let mut call = Box::pin(app.oneshot(request));
+        let still_running = tokio::time::timeout(Duration::from_millis(50), &mut call).await;
+        assert!(still_running.is_err());
+        assert_eq!(metrics.sample("http_requests_in_flight"), 1.0);
+        // The client gives up: the response future is dropped before it completes.
+        drop(call);
+        assert_eq!(metrics.sample("http_requests_in_flight"), 0.0);
     }
 }

@@ -52,7 +52,7 @@ pub use client_deadline::{ClientDeadline, ClientDeadlineLayer, parse_grpc_timeou
 pub use client_metrics::{ClientMetricsFuture, GrpcClientMetrics, GrpcClientMetricsLayer};
 pub use error_log::{ErrorLog, ErrorLogLayer, ErrorReport, ErrorReporter, TracingReporter};
 pub use grace_cutoff::{CutoffBody, GraceCutoff, GraceCutoffLayer};
-pub use http_metrics::{HttpMetrics, HttpMetricsLayer};
+pub use http_metrics::{HttpMetrics, HttpMetricsFuture, HttpMetricsLayer};
 pub use message_limit::{LimitedBody, MessageLimit, MessageLimitLayer};
 pub use request_id::{REQUEST_ID_HEADER, RequestIdLayer};
 pub use request_timeout::{RequestTimeout, RequestTimeoutLayer};
