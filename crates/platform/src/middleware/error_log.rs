@@ -47,7 +47,9 @@ pub trait ErrorReporter: Send + Sync + 'static {
 }
 
 /// Logs each failed call through `tracing`: server faults (`INTERNAL`, `UNKNOWN`, `DATA_LOSS`,
-/// panics) at ERROR, everything else (the client's mistakes, cancellations) at WARN.
+/// panics) at ERROR, the client's mistakes at WARN, and cancellations (the client's choice:
+/// it hung up, or its deadline passed before it could read the answer) at DEBUG — they are
+/// counted in the metrics, and a load balancer draining or a load test ending makes thousands.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TracingReporter;
 
@@ -57,7 +59,15 @@ impl ErrorReporter for TracingReporter {
             || matches!(report.code, Code::Internal | Code::Unknown | Code::DataLoss);
         let request_id = report.request_id.as_deref().unwrap_or("-");
         let latency_ms = report.latency.as_secs_f64() * 1e3;
-        if server_fault {
+        if report.code == Code::Cancelled && report.panic.is_none() {
+            tracing::debug!(
+                method = %report.method,
+                message = %report.message,
+                latency_ms,
+                request_id,
+                "gRPC call cancelled by the client"
+            );
+        } else if server_fault {
             tracing::error!(
                 method = %report.method,
                 code = ?report.code,
