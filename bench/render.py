@@ -21,6 +21,7 @@ SERVER_NAMES = {
     "python": "Python reference (grpcio, 10 threads)",
     "ceiling": "ceiling (bare tonic, defaults)",
     "ours-marketplace": "ours (`marketplace` + `recommendations`)",
+    "ours-marketplace-1t": "ours, `marketplace` with 1 worker thread",
     "flask": "Flask development server + Python reference",
     "gunicorn": "gunicorn 2 workers x 4 threads + Python reference",
     "factorial": "ours (`factorial`)",
@@ -30,6 +31,7 @@ SERVER_NAMES = {
 PROCESS_NAMES = {
     "ours": "ours: `recommendations`",
     "ours-marketplace": "ours: `marketplace`",
+    "ours-marketplace-1t": "ours: `marketplace`, 1 worker thread",
     "factorial": "ours: `factorial`",
     "ncr-gateway": "ours: `ncr-gateway`",
     "ceiling": "ceiling: `bench-ceiling`",
@@ -199,7 +201,7 @@ def render(meta, rows):
     w("| connections | server | pages/s | p50 | p99 | max | errors | reconnects | web CPU per page | web + upstream CPU per page |")
     w("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
     for c in [1, 10, 50]:
-        for web in ["ours-marketplace", "flask", "gunicorn"]:
+        for web in ["ours-marketplace", "ours-marketplace-1t", "flask", "gunicorn"]:
             r = lg.get(f"homepage-{web}-c{c}")
             if not r:
                 continue
@@ -232,7 +234,8 @@ def render(meta, rows):
     w("")
     w("| process | start → ready | idle RSS | peak RSS (whole run) |")
     w("|---|--:|--:|--:|")
-    for name in ["ours", "ours-marketplace", "ceiling", "python", "flask", "gunicorn", "factorial", "ncr-gateway"]:
+    for name in ["ours", "ours-marketplace", "ours-marketplace-1t", "ceiling", "python", "flask", "gunicorn",
+                 "factorial", "ncr-gateway"]:
         s = servers.get(name)
         if not s:
             continue
@@ -286,14 +289,16 @@ def render(meta, rows):
         p99 = ours_half["report"]["latency"]["p99_us"]
         w(f"| p99 ≤ 2 ms at half our maximum throughput ({fmt_rps(ours_half['report']['rate'])} req/s) | "
           f"{fmt_us(p99)} | {verdict(p99 <= 2000)} |")
-    for c in [10, 50]:
-        ours = (lg.get(f"homepage-ours-marketplace-c{c}") or {}).get("report")
-        for ref, factor in [("flask", 25), ("gunicorn", 10)]:
-            other = (lg.get(f"homepage-{ref}-c{c}") or {}).get("report")
-            if ours and other and other["throughput_rps"]:
-                rel = ours["throughput_rps"] / other["throughput_rps"]
-                w(f"| homepage ≥ {factor} × {ref} ({c} connections) | {fmt_rps(ours['throughput_rps'])} vs "
-                  f"{fmt_rps(other['throughput_rps'])} pages/s = {rel:.1f} × | {verdict(rel >= factor)} |")
+    for variant, how in [("ours-marketplace", ""), ("ours-marketplace-1t", ", 1 worker thread")]:
+        for c in [10, 50]:
+            ours = (lg.get(f"homepage-{variant}-c{c}") or {}).get("report")
+            for ref, factor in [("flask", 25), ("gunicorn", 10)]:
+                other = (lg.get(f"homepage-{ref}-c{c}") or {}).get("report")
+                if ours and other and other["throughput_rps"]:
+                    rel = ours["throughput_rps"] / other["throughput_rps"]
+                    w(f"| homepage ≥ {factor} × {ref} ({c} connections{how}) | "
+                      f"{fmt_rps(ours['throughput_rps'])} vs {fmt_rps(other['throughput_rps'])} pages/s "
+                      f"= {rel:.1f} × | {verdict(rel >= factor)} |")
     for name in ["ours", "ours-marketplace", "factorial", "ncr-gateway"]:
         s = servers.get(name)
         if s:

@@ -14,7 +14,8 @@
 #      loadgen (which checks every grpc-status and gives the percentiles), alternating servers
 #      within each load level; then the same with the server pinned to CPU 0 and the client to
 #      CPU 1; then p99 at half our maximum throughput (open loop);
-#   4. the homepage at 1, 10 and 50 connections: ours, Flask's development server, gunicorn 2x4;
+#   4. the homepage at 1, 10 and 50 connections: ours (default runtime, and one worker thread),
+#      Flask's development server, gunicorn 2x4;
 #   5. server CPU per request from /proc/<pid>/stat around each measured run (warm-ups are
 #      separate runs), peak RSS (VmHWM) at the end;
 #   6. instructions per Recommend call, ours and the ceiling, under callgrind (bench/callgrind.sh:
@@ -41,7 +42,7 @@ export REFERENCE_STUBS_DIR=$ROOT/target/bench-stubs
 # BENCH_PORT_BASE moves them all (two runs on one machine must not share ports).
 P=${BENCH_PORT_BASE:-21100}
 OURS_GRPC=$((P + 51)) OURS_METRICS=$((P + 61)) PY_GRPC=$((P + 52)) CEILING_GRPC=$((P + 53))
-OURS_WEB=$((P + 71)) FLASK_WEB=$((P + 72)) GUNICORN_WEB=$((P + 73))
+OURS_WEB=$((P + 71)) FLASK_WEB=$((P + 72)) GUNICORN_WEB=$((P + 73)) OURS_WEB_1T=$((P + 75))
 FACTORIAL_GRPC=$((P + 54)) FACTORIAL_METRICS=$((P + 64)) NCR_WEB=$((P + 74))
 
 # shellcheck source=bench/lib.sh
@@ -100,6 +101,12 @@ measure_start ceiling "recommend-legacy --addr 127.0.0.1:$CEILING_GRPC" -- \
 measure_start ours-marketplace "homepage --url http://127.0.0.1:$OURS_WEB/" -- \
     "$RELEASE/marketplace" --host 127.0.0.1 --port "$OURS_WEB" \
     --recommendations-host 127.0.0.1 --recommendations-port "$OURS_GRPC"
+# The same marketplace with one runtime worker thread (tokio's TOKIO_WORKER_THREADS), as a
+# pod given one CPU would run it: on two cores shared with Recommendations and the client, a
+# second worker mostly adds wake-ups between threads.
+measure_start ours-marketplace-1t "homepage --url http://127.0.0.1:$OURS_WEB_1T/" -- \
+    env TOKIO_WORKER_THREADS=1 "$RELEASE/marketplace" --host 127.0.0.1 --port "$OURS_WEB_1T" \
+    --recommendations-host 127.0.0.1 --recommendations-port "$OURS_GRPC"
 measure_start flask "homepage --url http://127.0.0.1:$FLASK_WEB/" -- \
     env RECOMMENDATIONS_HOST=127.0.0.1 RECOMMENDATIONS_PORT="$PY_GRPC" \
     "$VENV/bin/python" bench/reference/marketplace.py --port "$FLASK_WEB"
@@ -108,8 +115,8 @@ measure_start gunicorn "homepage --url http://127.0.0.1:$GUNICORN_WEB/" -- \
     "$VENV/bin/gunicorn" --chdir bench/reference -w 2 --threads 4 \
     -b "127.0.0.1:$GUNICORN_WEB" marketplace:app
 declare -A GRPC_PORT=([ours]=$OURS_GRPC [python]=$PY_GRPC [ceiling]=$CEILING_GRPC)
-declare -A WEB_PORT=([ours-marketplace]=$OURS_WEB [flask]=$FLASK_WEB [gunicorn]=$GUNICORN_WEB)
-declare -A UPSTREAM=([ours-marketplace]=ours [flask]=python [gunicorn]=python)
+declare -A WEB_PORT=([ours-marketplace]=$OURS_WEB [ours-marketplace-1t]=$OURS_WEB_1T [flask]=$FLASK_WEB [gunicorn]=$GUNICORN_WEB)
+declare -A UPSTREAM=([ours-marketplace]=ours [ours-marketplace-1t]=ours [flask]=python [gunicorn]=python)
 
 # --- 3. Recommend ------------------------------------------------------------------------------
 # The request every client sends: RecommendationRequest{user_id: 1, category: MYSTERY,
@@ -189,7 +196,7 @@ done
 # --- 4. Homepage -------------------------------------------------------------------------------
 say "Homepage (loadgen, servers alternating)"
 for c in 1 10 50; do
-    for web in ours-marketplace flask gunicorn; do
+    for web in ours-marketplace ours-marketplace-1t flask gunicorn; do
         up=${UPSTREAM[$web]}
         loadgen_case homepage "homepage-$web-c$c" "$web" "${PID[$web]}" "${PID[$up]}" -- \
             homepage --url "http://127.0.0.1:${WEB_PORT[$web]}/" -c "$c"
@@ -227,6 +234,6 @@ for load in 1x1 10x10 50x20; do
         "$OUT"/loadgen/recommend-{ours,python,ceiling}-"$load"-loadgen.json
 done
 "$LOADGEN" plot --out "$OUT/homepage-c10.svg" --title "Homepage, 10 connections" \
-    "$OUT"/loadgen/homepage-{ours-marketplace,flask,gunicorn}-c10.json
+    "$OUT"/loadgen/homepage-{ours-marketplace,ours-marketplace-1t,flask,gunicorn}-c10.json
 python3 bench/render.py "$OUT" BENCHMARKS.md
 say "done: BENCHMARKS.md, raw results in bench/out/"
