@@ -110,13 +110,12 @@ pub async fn serve(
         metrics = ?listeners.admin_addr(),
         "demo serving"
     );
-    let max_bytes = config.server.max_message_bytes;
     let metrics = Metrics::new();
     GrpcServer::new(&config.server, &metrics)
         .tls(&config.tls)?
-        .add_service(UnaryServer::new(demo.clone()).max_decoding_message_size(max_bytes))
-        .add_service(BidirectionalServer::new(demo.clone()).max_decoding_message_size(max_bytes))
-        .add_service(DemoServiceServer::new(demo).max_decoding_message_size(max_bytes))
+        .add_service(UnaryServer::new(demo.clone()))
+        .add_service(BidirectionalServer::new(demo.clone()))
+        .add_service(DemoServiceServer::new(demo))
         .serve(listeners, shutdown)
         .await?;
     Ok(())

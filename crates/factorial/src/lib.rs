@@ -115,14 +115,10 @@ pub async fn run(
     );
     let metrics = Metrics::new();
     calculator.register_metrics(&metrics);
-    let max_bytes = config.server.max_message_bytes;
     GrpcServer::new(&config.server, &metrics)
         .tls(&config.tls)?
-        .add_service(FactorialServer::new(LegacyFactorial).max_decoding_message_size(max_bytes))
-        .add_service(
-            FactorialServiceServer::new(FactorialV1::new(calculator))
-                .max_decoding_message_size(max_bytes),
-        )
+        .add_service(FactorialServer::new(LegacyFactorial))
+        .add_service(FactorialServiceServer::new(FactorialV1::new(calculator)))
         .serve(listeners, shutdown)
         .await?;
     Ok(())

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use bookstore_proto::DecodingLimit;
 use futures_util::StreamExt as _;
 use futures_util::stream::BoxStream;
 use http::{Request, Response};
@@ -192,19 +193,23 @@ impl GrpcServer {
         self
     }
 
-    /// Serves a generated gRPC service (wrap it in its generated `XServer` first, with
-    /// `.max_decoding_message_size(settings.max_message_bytes)`). Its health status is SERVING
-    /// once the server runs, and it is listed by reflection.
+    /// Serves a generated gRPC service (wrapped in its generated `XServer`), accepting request
+    /// messages up to the server's `max_message_bytes`. Its health status is SERVING once the
+    /// server runs, and it is listed by reflection.
     pub fn add_service<S>(mut self, service: S) -> Self
     where
         S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>
             + NamedService
+            + DecodingLimit
             + Clone
             + Send
             + Sync
             + 'static,
         S::Future: Send + 'static,
     {
+        // `MessageLimitLayer` enforces the limit first (with RESOURCE_EXHAUSTED); the service's
+        // own limit must not be lower, or tonic's 4 MiB default would cut in.
+        let service = service.with_decoding_limit(self.settings.max_message_bytes);
         self.routes.add_service(service);
         self.services.push(S::NAME);
         self

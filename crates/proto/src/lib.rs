@@ -67,3 +67,38 @@ pub mod testing {
         include!(concat!(env!("OUT_DIR"), "/bookstore.testing.v1.rs"));
     }
 }
+
+/// A generated gRPC server whose limit on decoded request messages can be set, so that a server
+/// builder can apply its configured limit to every service it is given. (tonic's default limit,
+/// 4 MiB, would otherwise apply silently to any service whose author forgot to lift it.)
+///
+/// Implemented for every server generated here; a new service gets a line in the list below,
+/// or the platform's `GrpcServer::add_service` refuses it at compile time.
+pub trait DecodingLimit {
+    /// This server, accepting request messages of up to `bytes` bytes.
+    #[must_use]
+    fn with_decoding_limit(self, bytes: usize) -> Self;
+}
+
+/// `impl DecodingLimit` for generated servers, each given as `module => Server: ServiceTrait`.
+macro_rules! decoding_limit {
+    ($($($module:ident)::+ => $server:ident: $service:ident),* $(,)?) => {$(
+        impl<T: $($module)::+::$service> DecodingLimit for $($module)::+::$server<T> {
+            fn with_decoding_limit(self, bytes: usize) -> Self {
+                self.max_decoding_message_size(bytes)
+            }
+        }
+    )*};
+}
+
+decoding_limit! {
+    legacy::root::recommendations_server => RecommendationsServer: Recommendations,
+    legacy::root::factorial_server => FactorialServer: Factorial,
+    legacy::unary::unary_server => UnaryServer: Unary,
+    legacy::bidirectional::bidirectional_server => BidirectionalServer: Bidirectional,
+    recommendations::v1::recommendations_service_server
+        => RecommendationsServiceServer: RecommendationsService,
+    factorial::v1::factorial_service_server => FactorialServiceServer: FactorialService,
+    demo::v1::demo_service_server => DemoServiceServer: DemoService,
+    testing::v1::dummy_service_server => DummyServiceServer: DummyService,
+}

@@ -109,18 +109,15 @@ pub async fn run(
         "recommendations serving"
     );
     let recommender = Arc::new(Recommender::new(catalog, config.seed));
-    let max_bytes = config.server.max_message_bytes;
     let metrics = Metrics::new();
     GrpcServer::new(&config.server, &metrics)
         .tls(&config.tls)?
-        .add_service(
-            RecommendationsServer::new(LegacyRecommendations::new(recommender.clone()))
-                .max_decoding_message_size(max_bytes),
-        )
-        .add_service(
-            RecommendationsServiceServer::new(RecommendationsV1::new(recommender))
-                .max_decoding_message_size(max_bytes),
-        )
+        .add_service(RecommendationsServer::new(LegacyRecommendations::new(
+            recommender.clone(),
+        )))
+        .add_service(RecommendationsServiceServer::new(RecommendationsV1::new(
+            recommender,
+        )))
         .serve(listeners, shutdown)
         .await?;
     Ok(())

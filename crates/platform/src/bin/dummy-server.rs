@@ -61,10 +61,7 @@ async fn main() -> ExitCode {
     let metrics = Metrics::new();
     let server = GrpcServer::new(&cli.settings, &metrics)
         .error_reporter(Arc::new(TracingReporter))
-        .add_service(
-            DummyServiceServer::new(DummyService::new(cases))
-                .max_decoding_message_size(cli.settings.max_message_bytes),
-        );
+        .add_service(DummyServiceServer::new(DummyService::new(cases)));
 
     let mut stdout = std::io::stdout().lock();
     // The test reading this line is the only consumer; if it went away there is nobody to tell.

@@ -150,10 +150,7 @@ pub async fn serve_dummy_on_platform(
     let stop = shutdown.wait_owned();
     let server = GrpcServer::new(settings, metrics)
         .error_reporter(reporter)
-        .add_service(
-            DummyServiceServer::new(DummyService::new(cases))
-                .max_decoding_message_size(settings.max_message_bytes),
-        );
+        .add_service(DummyServiceServer::new(DummyService::new(cases)));
     let task = tokio::spawn(async move {
         server
             .serve(listeners, stop)

@@ -101,6 +101,26 @@ async fn an_unknown_method_or_service_is_unimplemented() {
     server.stop().await;
 }
 
+/// The server's limit applies to every service it serves, above tonic's own default (4 MiB)
+/// too: `GrpcServer::add_service` lifts each generated server's decoding limit to it.
+#[tokio::test]
+async fn a_message_above_tonics_default_limit_passes_when_the_server_allows_it() {
+    let settings = ServerSettings {
+        max_message_bytes: 8 << 20,
+        ..ServerSettings::default()
+    };
+    let (server, _, _) = serve(&settings, SpecialCases::new()).await;
+    let mut client = server
+        .client
+        .clone()
+        .max_decoding_message_size(16 << 20)
+        .max_encoding_message_size(16 << 20);
+    let big = "z".repeat(5 << 20);
+    let output = client.execute(req(&big)).await.unwrap().into_inner().output;
+    assert_eq!(output.len(), big.len());
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn an_oversized_message_is_resource_exhausted() {
     let settings = ServerSettings {
