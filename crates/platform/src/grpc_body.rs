@@ -14,7 +14,7 @@ use bytes::{Buf, Bytes};
 use http::{HeaderMap, HeaderName, Response};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
-use tonic::Code;
+use tonic::{Code, Status};
 
 /// The response header (or trailer) carrying a call's status code. A `HeaderName`, not a
 /// `&str`: looking a `&str` up parses and validates it first, on every call.
@@ -25,6 +25,16 @@ pub fn code_from(headers: &HeaderMap) -> Option<Code> {
     headers
         .get(&GRPC_STATUS)
         .map(|value| Code::from_bytes(value.as_bytes()))
+}
+
+/// The trailers frame that ends a response stream with `status`: how a layer that has to stop
+/// a stream half way (a panic, the grace deadline) tells the client why.
+pub(crate) fn status_trailers(status: &Status) -> Frame<Bytes> {
+    let mut trailers = HeaderMap::new();
+    // A status whose message cannot be encoded would lose only its message; the layers using
+    // this pass fixed, plain-text ones.
+    let _ = status.add_header(&mut trailers);
+    Frame::trailers(trailers)
 }
 
 /// Told what an [`ObservedBody`] saw. The end of the call is the observer's `Drop`.

@@ -18,11 +18,13 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{HeaderMap, Request, Response};
+use http::{Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 use tonic::Status;
 use tower::{Layer, Service};
+
+use crate::grpc_body::status_trailers;
 
 /// The message clients see for a panic; the panic's own message stays in the server's logs.
 const PANIC_MESSAGE: &str = "internal error";
@@ -195,10 +197,7 @@ where
                 // The inner body is poisoned: never poll it again.
                 *this.panicked = true;
                 this.note.record(&*payload);
-                let mut trailers = HeaderMap::new();
-                // Adding a static, valid message to a header map cannot fail.
-                let _ = Status::internal(PANIC_MESSAGE).add_header(&mut trailers);
-                Poll::Ready(Some(Ok(Frame::trailers(trailers))))
+                Poll::Ready(Some(Ok(status_trailers(&Status::internal(PANIC_MESSAGE)))))
             }
         }
     }

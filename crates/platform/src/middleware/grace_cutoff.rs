@@ -17,12 +17,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{HeaderMap, Request, Response};
+use http::{Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tonic::Status;
 use tower::{Layer, Service};
+
+use crate::grpc_body::status_trailers;
 
 /// The message of a call ended by the grace deadline.
 const CUTOFF_MESSAGE: &str = "the server is shutting down";
@@ -197,10 +199,9 @@ where
             }
         }
         *this.ended = true;
-        let mut trailers = HeaderMap::new();
-        // Adding a static, valid message to a header map cannot fail.
-        let _ = Status::unavailable(CUTOFF_MESSAGE).add_header(&mut trailers);
-        Poll::Ready(Some(Ok(Frame::trailers(trailers))))
+        Poll::Ready(Some(Ok(status_trailers(&Status::unavailable(
+            CUTOFF_MESSAGE,
+        )))))
     }
 
     fn is_end_stream(&self) -> bool {
