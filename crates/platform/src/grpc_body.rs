@@ -45,6 +45,11 @@ pub trait BodyObserver: Send + 'static {
     fn on_trailers(&mut self, _trailers: &HeaderMap) {}
     /// The call failed without a response; its client sees `code`.
     fn on_failure(&mut self, _code: Code) {}
+    /// Runs one poll of the watched response future or body: an observer may wrap it (the
+    /// error log listens for a panic caught inside).
+    fn around_poll<T>(&mut self, poll: impl FnOnce() -> T) -> T {
+        poll()
+    }
 }
 
 /// Counts length-prefixed gRPC messages (1 flag byte, 4 length bytes, payload) across
@@ -134,7 +139,8 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let this = self.project();
-        let frame = std::task::ready!(this.inner.poll_frame(cx));
+        let inner = this.inner;
+        let frame = std::task::ready!(this.observer.around_poll(|| inner.poll_frame(cx)));
         if let Some(Ok(frame)) = &frame {
             if let Some(data) = frame.data_ref() {
                 for _ in 0..this.framer.feed(data.chunk()) {
@@ -192,11 +198,15 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let result = std::task::ready!(this.inner.poll(cx));
-        let mut observer = this
+        let observer = this
             .observer
-            .take()
+            .as_mut()
             .expect("ObservedResponse polled after it completed");
+        let inner = this.inner;
+        let result = std::task::ready!(observer.around_poll(|| inner.poll(cx)));
+        let Some(mut observer) = this.observer.take() else {
+            unreachable!("checked above");
+        };
         Poll::Ready(match result {
             Ok(response) => {
                 if response.headers().contains_key(&GRPC_STATUS) {

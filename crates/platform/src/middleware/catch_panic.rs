@@ -9,12 +9,15 @@
 //! Replies a stream produced in the same poll as the panic may not reach the client: tonic's
 //! encoder batches the messages that are ready into one frame, and that batch unwinds with the
 //! panic. Replies sent in earlier polls have already gone out.
+//!
+//! The panic's message is for the server's logs only; an outer layer gets it with
+//! [`listen_for_panics`] (the error log does).
 
 use std::any::Any;
+use std::cell::RefCell;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -29,24 +32,48 @@ use crate::grpc_body::status_trailers;
 /// The message clients see for a panic; the panic's own message stays in the server's logs.
 const PANIC_MESSAGE: &str = "internal error";
 
-/// A slot an outer layer may put in the request's extensions to learn a panic's message.
-#[derive(Clone, Debug, Default)]
-pub struct PanicNote(Arc<OnceLock<String>>);
+thread_local! {
+    /// Where a caught panic's message goes while an outer layer listens (see
+    /// [`listen_for_panics`]): `None` when nobody listens, `Some(None)` while someone does.
+    static CAUGHT: RefCell<Option<Option<String>>> = const { RefCell::new(None) };
+}
 
-impl PanicNote {
-    /// The panic's message, if the call panicked.
-    pub fn message(&self) -> Option<&str> {
-        self.0.get().map(String::as_str)
+/// Runs `f` (one `call` or `poll` of the layers inside) and returns, with its result, the
+/// message of a panic that a [`CatchPanic`] inside caught while it ran.
+///
+/// A panic is caught on the very stack that runs `f`, and turned into an `INTERNAL` answer
+/// that `f` returns; so the message travels through a thread-local slot that exists only for
+/// the duration of `f`, and reaches exactly the layer that asked — the error log — with
+/// nothing allocated for the calls that do not panic (all but a few). Listeners nest.
+pub(crate) fn listen_for_panics<T>(f: impl FnOnce() -> T) -> (T, Option<String>) {
+    /// Restores the outer listener's state, even if `f` unwinds.
+    struct Restore(Option<Option<String>>);
+
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CAUGHT.set(self.0.take());
+        }
     }
 
-    fn record(&self, payload: &(dyn Any + Send)) {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "panic with a non-string payload".to_owned());
-        let _ = self.0.set(message);
-    }
+    let restore = Restore(CAUGHT.replace(Some(None)));
+    let result = f();
+    let caught = CAUGHT.replace(None).flatten();
+    drop(restore);
+    (result, caught)
+}
+
+/// Hands a caught panic's message to the listener, if there is one.
+fn record(payload: &(dyn Any + Send)) {
+    CAUGHT.with_borrow_mut(|slot| {
+        if let Some(caught) = slot {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic with a non-string payload".to_owned());
+            *caught = Some(message);
+        }
+    });
 }
 
 /// Turns handler panics into `INTERNAL` statuses.
@@ -81,22 +108,14 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let note = request
-            .extensions()
-            .get::<PanicNote>()
-            .cloned()
-            .unwrap_or_default();
         let inner = match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
             Ok(future) => Some(future),
             Err(payload) => {
-                note.record(&*payload);
+                record(&*payload);
                 None
             }
         };
-        CatchPanicFuture {
-            inner,
-            note: Some(note),
-        }
+        CatchPanicFuture { inner, done: false }
     }
 }
 
@@ -107,8 +126,7 @@ pin_project! {
         // `None` when the service panicked before it returned a future.
         #[pin]
         inner: Option<F>,
-        // Taken when the future completes.
-        note: Option<PanicNote>,
+        done: bool,
     }
 }
 
@@ -130,28 +148,24 @@ where
             },
             None => Err(None),
         };
-        let note = this
-            .note
-            .take()
-            .expect("CatchPanicFuture polled after it completed");
+        assert!(!*this.done, "CatchPanicFuture polled after it completed");
+        *this.done = true;
         Poll::Ready(match outcome {
-            Ok(result) => {
-                result.map(|response| response.map(|body| PanicSafeBody::new(body, note)))
-            }
+            Ok(result) => result.map(|response| response.map(PanicSafeBody::new)),
             Err(payload) => {
                 if let Some(payload) = payload {
-                    note.record(&*payload);
+                    record(&*payload);
                 }
-                Ok(panic_response(note))
+                Ok(panic_response())
             }
         })
     }
 }
 
-fn panic_response<B: Default>(note: PanicNote) -> Response<PanicSafeBody<B>> {
+fn panic_response<B: Default>() -> Response<PanicSafeBody<B>> {
     Status::internal(PANIC_MESSAGE)
         .into_http::<B>()
-        .map(|body| PanicSafeBody::new(body, note))
+        .map(PanicSafeBody::new)
 }
 
 pin_project! {
@@ -160,16 +174,14 @@ pin_project! {
     pub struct PanicSafeBody<B> {
         #[pin]
         inner: B,
-        note: PanicNote,
         panicked: bool,
     }
 }
 
 impl<B> PanicSafeBody<B> {
-    fn new(inner: B, note: PanicNote) -> Self {
+    fn new(inner: B) -> Self {
         Self {
             inner,
-            note,
             panicked: false,
         }
     }
@@ -196,7 +208,7 @@ where
             Err(payload) => {
                 // The inner body is poisoned: never poll it again.
                 *this.panicked = true;
-                this.note.record(&*payload);
+                record(&*payload);
                 Poll::Ready(Some(Ok(status_trailers(&Status::internal(PANIC_MESSAGE)))))
             }
         }
@@ -212,5 +224,45 @@ where
         } else {
             self.inner.size_hint()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn panic_payload(message: &'static str) -> Box<dyn Any + Send> {
+        Box::new(message)
+    }
+
+    #[test]
+    fn a_listener_hears_only_the_panics_caught_while_it_listens() {
+        // Nobody listening: the message is dropped, not kept for a later listener.
+        record(&*panic_payload("unheard"));
+        let ((), caught) = listen_for_panics(|| ());
+        assert_eq!(caught, None);
+
+        let ((), caught) = listen_for_panics(|| record(&*panic_payload("boom")));
+        assert_eq!(caught.as_deref(), Some("boom"));
+        let ((), caught) = listen_for_panics(|| ());
+        assert_eq!(caught, None, "a message is heard once");
+    }
+
+    #[test]
+    fn listeners_nest_and_survive_an_unwinding_call() {
+        let (inner, outer) = listen_for_panics(|| {
+            let ((), inner) = listen_for_panics(|| record(&*panic_payload("inner")));
+            record(&*panic_payload("outer"));
+            inner
+        });
+        assert_eq!(inner.as_deref(), Some("inner"));
+        assert_eq!(outer.as_deref(), Some("outer"));
+
+        let unwound = std::panic::catch_unwind(|| listen_for_panics(|| panic!("through")));
+        assert!(unwound.is_err());
+        assert!(
+            CAUGHT.with_borrow(Option::is_none),
+            "the listener was torn down"
+        );
     }
 }

@@ -14,7 +14,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, Uri};
 use tonic::{Code, Status};
 use tower::{Layer, Service};
 
-use super::catch_panic::PanicNote;
+use super::catch_panic::listen_for_panics;
 use super::request_id::REQUEST_ID_HEADER;
 use crate::grpc_body::{BodyObserver, ObservedBody, ObservedResponse, code_from};
 
@@ -145,20 +145,20 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let note = PanicNote::default();
-        request.extensions_mut().insert(note.clone());
-        let pending = PendingReport {
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let mut pending = PendingReport {
             reporter: self.reporter.clone(),
             uri: request.uri().clone(),
             request_id: request.headers().get(&REQUEST_ID).cloned(),
             started: Instant::now(),
-            note,
+            panic: None,
             outcome: Outcome::Open,
         };
+        let (future, panic) = listen_for_panics(|| self.inner.call(request));
+        pending.panic = panic;
         // A service error (not a status) ends the call without a response: the server answers
         // UNKNOWN.
-        ObservedResponse::new(self.inner.call(request), pending, |_| Code::Unknown)
+        ObservedResponse::new(future, pending, |_| Code::Unknown)
     }
 }
 
@@ -168,7 +168,8 @@ pub struct PendingReport {
     uri: Uri,
     request_id: Option<HeaderValue>,
     started: Instant,
-    note: PanicNote,
+    /// The message of a panic caught inside, if the handler panicked.
+    panic: Option<String>,
     outcome: Outcome,
 }
 
@@ -200,6 +201,14 @@ impl BodyObserver for PendingReport {
             self.outcome = Outcome::Failed(Status::new(code, "the server failed to respond"));
         }
     }
+
+    fn around_poll<T>(&mut self, poll: impl FnOnce() -> T) -> T {
+        let (result, panic) = listen_for_panics(poll);
+        if panic.is_some() {
+            self.panic = panic;
+        }
+        result
+    }
 }
 
 impl Drop for PendingReport {
@@ -229,7 +238,7 @@ impl Drop for PendingReport {
             request_id: Some(
                 request_id.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned),
             ),
-            panic: self.note.message().map(str::to_owned),
+            panic: self.panic.take(),
         });
     }
 }

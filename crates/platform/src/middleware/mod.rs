@@ -47,7 +47,7 @@ use std::sync::Arc;
 use tower::Layer;
 
 pub use authorize::{Authorize, AuthorizeLayer};
-pub use catch_panic::{CatchPanic, CatchPanicLayer, PanicNote};
+pub use catch_panic::{CatchPanic, CatchPanicFuture, CatchPanicLayer, PanicSafeBody};
 pub use client_deadline::{ClientDeadline, ClientDeadlineLayer, parse_grpc_timeout};
 pub use client_metrics::{ClientMetricsFuture, GrpcClientMetrics, GrpcClientMetricsLayer};
 pub use error_log::{ErrorLog, ErrorLogLayer, ErrorReport, ErrorReporter, TracingReporter};
