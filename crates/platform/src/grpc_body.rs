@@ -70,6 +70,11 @@ impl MessageFramer {
         self.largest
     }
 
+    /// Whether the data fed so far stops part way through a message.
+    pub(crate) fn mid_message(&self) -> bool {
+        self.in_payload || self.header_len > 0
+    }
+
     /// Feeds a chunk; returns how many messages it completed.
     pub(crate) fn feed(&mut self, mut data: &[u8]) -> usize {
         let mut completed = 0;

@@ -14,6 +14,7 @@
 
 pub mod admin;
 pub mod balance;
+mod call_events;
 pub mod client;
 pub mod config;
 pub mod connection;

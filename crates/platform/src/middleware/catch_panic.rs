@@ -10,11 +10,10 @@
 //! encoder batches the messages that are ready into one frame, and that batch unwinds with the
 //! panic. Replies sent in earlier polls have already gone out.
 //!
-//! The panic's message is for the server's logs only; an outer layer gets it with
-//! [`listen_for_panics`] (the error log does).
+//! The panic's message is for the server's logs only: the error log outside hears it
+//! (`call_events`).
 
 use std::any::Any;
-use std::cell::RefCell;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -27,52 +26,20 @@ use pin_project_lite::pin_project;
 use tonic::Status;
 use tower::{Layer, Service};
 
+use crate::call_events;
 use crate::grpc_body::status_trailers;
 
 /// The message clients see for a panic; the panic's own message stays in the server's logs.
 const PANIC_MESSAGE: &str = "internal error";
 
-thread_local! {
-    /// Where a caught panic's message goes while an outer layer listens (see
-    /// [`listen_for_panics`]): `None` when nobody listens, `Some(None)` while someone does.
-    static CAUGHT: RefCell<Option<Option<String>>> = const { RefCell::new(None) };
-}
-
-/// Runs `f` (one `call` or `poll` of the layers inside) and returns, with its result, the
-/// message of a panic that a [`CatchPanic`] inside caught while it ran.
-///
-/// A panic is caught on the very stack that runs `f`, and turned into an `INTERNAL` answer
-/// that `f` returns; so the message travels through a thread-local slot that exists only for
-/// the duration of `f`, and reaches exactly the layer that asked — the error log — with
-/// nothing allocated for the calls that do not panic (all but a few). Listeners nest.
-pub(crate) fn listen_for_panics<T>(f: impl FnOnce() -> T) -> (T, Option<String>) {
-    /// Restores the outer listener's state, even if `f` unwinds.
-    struct Restore(Option<Option<String>>);
-
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            CAUGHT.set(self.0.take());
-        }
-    }
-
-    let restore = Restore(CAUGHT.replace(Some(None)));
-    let result = f();
-    let caught = CAUGHT.replace(None).flatten();
-    drop(restore);
-    (result, caught)
-}
-
-/// Hands a caught panic's message to the listener, if there is one.
+/// Hands a caught panic's message to the layer listening outside, if any.
 fn record(payload: &(dyn Any + Send)) {
-    CAUGHT.with_borrow_mut(|slot| {
-        if let Some(caught) = slot {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic with a non-string payload".to_owned());
-            *caught = Some(message);
-        }
+    call_events::panic_caught(|| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic with a non-string payload".to_owned())
     });
 }
 
@@ -224,45 +191,5 @@ where
         } else {
             self.inner.size_hint()
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn panic_payload(message: &'static str) -> Box<dyn Any + Send> {
-        Box::new(message)
-    }
-
-    #[test]
-    fn a_listener_hears_only_the_panics_caught_while_it_listens() {
-        // Nobody listening: the message is dropped, not kept for a later listener.
-        record(&*panic_payload("unheard"));
-        let ((), caught) = listen_for_panics(|| ());
-        assert_eq!(caught, None);
-
-        let ((), caught) = listen_for_panics(|| record(&*panic_payload("boom")));
-        assert_eq!(caught.as_deref(), Some("boom"));
-        let ((), caught) = listen_for_panics(|| ());
-        assert_eq!(caught, None, "a message is heard once");
-    }
-
-    #[test]
-    fn listeners_nest_and_survive_an_unwinding_call() {
-        let (inner, outer) = listen_for_panics(|| {
-            let ((), inner) = listen_for_panics(|| record(&*panic_payload("inner")));
-            record(&*panic_payload("outer"));
-            inner
-        });
-        assert_eq!(inner.as_deref(), Some("inner"));
-        assert_eq!(outer.as_deref(), Some("outer"));
-
-        let unwound = std::panic::catch_unwind(|| listen_for_panics(|| panic!("through")));
-        assert!(unwound.is_err());
-        assert!(
-            CAUGHT.with_borrow(Option::is_none),
-            "the listener was torn down"
-        );
     }
 }

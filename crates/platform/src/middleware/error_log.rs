@@ -14,8 +14,8 @@ use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, Uri};
 use tonic::{Code, Status};
 use tower::{Layer, Service};
 
-use super::catch_panic::listen_for_panics;
 use super::request_id::REQUEST_ID_HEADER;
+use crate::call_events;
 use crate::grpc_body::{BodyObserver, ObservedBody, ObservedResponse, code_from};
 
 /// The request id header, parsed once (a `&str` key is parsed on every lookup).
@@ -154,8 +154,8 @@ where
             panic: None,
             outcome: Outcome::Open,
         };
-        let (future, panic) = listen_for_panics(|| self.inner.call(request));
-        pending.panic = panic;
+        let (future, heard) = call_events::listen(|| self.inner.call(request));
+        pending.heard(heard);
         // A service error (not a status) ends the call without a response: the server answers
         // UNKNOWN.
         ObservedResponse::new(future, pending, |_| Code::Unknown)
@@ -203,13 +203,30 @@ impl BodyObserver for PendingReport {
     }
 
     fn around_poll<T>(&mut self, poll: impl FnOnce() -> T) -> T {
-        let (result, panic) = listen_for_panics(poll);
-        if panic.is_some() {
-            self.panic = panic;
-        }
+        let (result, heard) = call_events::listen(poll);
+        self.heard(heard);
         result
     }
 }
+
+impl PendingReport {
+    fn heard(&mut self, heard: call_events::Heard) {
+        if heard == call_events::Heard::default() {
+            return;
+        }
+        if heard.panic.is_some() {
+            self.panic = heard.panic;
+        }
+        // Whatever the handler then answers (tonic: UNKNOWN "h2 protocol error", or INTERNAL
+        // "Missing request message"), nobody is there to read it: the client cancelled.
+        if heard.client_gone && matches!(self.outcome, Outcome::Open) {
+            self.outcome = Outcome::Failed(Status::cancelled(CLIENT_GONE_MESSAGE));
+        }
+    }
+}
+
+/// How a call is reported whose client went away while sending its request.
+const CLIENT_GONE_MESSAGE: &str = "the client went away while sending its request";
 
 impl Drop for PendingReport {
     fn drop(&mut self) {

@@ -5,6 +5,13 @@
 //! The request body is watched as it arrives: the limit is enforced as soon as a message's
 //! length prefix announces too much, before its payload is buffered. The generated servers'
 //! own `max_decoding_message_size` stays in place behind this layer as a backstop.
+//!
+//! Being the last to see a request body before the handler, this is also where a client that
+//! goes away mid-request (resets the stream, drops the connection) is noticed: the error log
+//! and the metrics outside hear of it (`call_events`) and record the call as `CANCELLED`,
+//! whatever tonic then makes of the broken body (`UNKNOWN` "h2 protocol error", `INTERNAL`
+//! "Missing request message"). The body's error itself is passed on unchanged, so that the
+//! handler stops: tonic would take a `CANCELLED` body error for a clean end of the stream.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -13,9 +20,10 @@ use bytes::{Buf, Bytes};
 use http::Request;
 use http_body::{Frame, SizeHint};
 use pin_project_lite::pin_project;
-use tonic::Status;
+use tonic::{Code, Status};
 use tower::{Layer, Service};
 
+use crate::call_events;
 use crate::grpc_body::MessageFramer;
 
 /// Fails requests whose messages exceed a size limit with `RESOURCE_EXHAUSTED`.
@@ -73,6 +81,24 @@ where
     }
 }
 
+/// Whether a request body's error means the client went away: tonic's `CANCELLED` (hyper's
+/// "canceled", or an RST_STREAM with CANCEL), or an HTTP/2 error from the client's side — a
+/// reset or GOAWAY it sent, or its connection breaking — which tonic reports as `UNKNOWN`
+/// "h2 protocol error".
+fn client_went_away(status: &Status) -> bool {
+    if status.code() == Code::Cancelled {
+        return true;
+    }
+    let mut source = std::error::Error::source(status);
+    while let Some(error) = source {
+        if let Some(h2) = error.downcast_ref::<h2::Error>() {
+            return h2.is_io() || (h2.is_remote() && (h2.is_reset() || h2.is_go_away()));
+        }
+        source = error.source();
+    }
+    false
+}
+
 pin_project! {
     /// A request body that fails with `RESOURCE_EXHAUSTED` once a message announces more than
     /// the limit. tonic hands a body's `Status` error to the handler as it is, so the handler
@@ -104,6 +130,13 @@ where
         }
         let frame =
             std::task::ready!(this.inner.poll_frame(cx)).map(|frame| frame.map_err(Into::into));
+        match &frame {
+            Some(Err(status)) if client_went_away(status) => call_events::client_gone(),
+            // The body stopped inside a message: the stream was cut off (hyper ends the body
+            // of a stream the client reset with CANCEL as if it were complete).
+            None if this.framer.mid_message() => call_events::client_gone(),
+            _ => {}
+        }
         if let Some(data) = frame
             .as_ref()
             .and_then(|frame| frame.as_ref().ok()?.data_ref())

@@ -13,6 +13,7 @@ use rustc_hash::FxHashMap;
 use tonic::Code;
 use tower::{Layer, Service};
 
+use crate::call_events;
 use crate::grpc_body::{BodyObserver, ObservedBody, ObservedResponse, code_from};
 use crate::metrics::{MethodMetrics, Metrics};
 use crate::rpc::{MethodInfo, MethodTable};
@@ -167,6 +168,15 @@ impl BodyObserver for CallRecord {
 
     fn on_failure(&mut self, code: Code) {
         self.code.get_or_insert(code);
+    }
+
+    fn around_poll<T>(&mut self, poll: impl FnOnce() -> T) -> T {
+        let (result, heard) = call_events::listen(poll);
+        if heard.client_gone {
+            // Counted as the cancellation it is, not as the status the handler then returns.
+            self.code.get_or_insert(Code::Cancelled);
+        }
+        result
     }
 }
 

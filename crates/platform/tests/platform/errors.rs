@@ -267,3 +267,83 @@ async fn a_client_cancelling_mid_call_is_reported_as_cancelled() {
     );
     server.stop().await;
 }
+
+/// Starts a unary call over a raw HTTP/2 connection and sends half of its request message, so
+/// the server is left waiting for the rest.
+async fn half_a_request(
+    server: &TestServer,
+) -> (
+    h2::SendStream<bytes::Bytes>,
+    tokio::task::JoinHandle<Result<(), h2::Error>>,
+) {
+    let tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (client, connection) = h2::client::handshake(tcp).await.unwrap();
+    let connection = tokio::spawn(connection);
+    let mut client = client.ready().await.unwrap();
+    let request = http::Request::post(format!("http://{}/{DUMMY}/Execute", server.addr))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(())
+        .unwrap();
+    let (_response, mut body) = client.send_request(request, false).unwrap();
+    // A prefix announcing 100 bytes, then 3 of them.
+    body.send_data(
+        bytes::Bytes::from_static(&[0, 0, 0, 0, 100, 1, 2, 3]),
+        false,
+    )
+    .unwrap();
+    (body, connection)
+}
+
+/// A client that goes away half way through sending its request — it resets the stream (here
+/// with an unusual reason, then with CANCEL), or its connection breaks (a killed client, a load
+/// generator closing its sockets at the end of a run) — cancelled the call. tonic alone makes
+/// these `UNKNOWN` "h2 protocol error" or `INTERNAL` "Missing request message", which the error
+/// log would report as server faults, thousands at a time, and the metrics would count so.
+#[tokio::test]
+async fn a_client_that_goes_away_mid_request_is_reported_as_cancelled() {
+    let (server, reporter, metrics) = serve(SpecialCases::new()).await;
+    let in_flight = || metrics.sample("grpc_server_in_flight_requests");
+
+    let (mut stream, _connection) = half_a_request(&server).await;
+    assert!(
+        eventually(|| in_flight() == 1.0).await,
+        "the call never started"
+    );
+    stream.send_reset(h2::Reason::STREAM_CLOSED);
+    reporter.wait_for(1, WAIT).await;
+
+    let (mut stream, _connection) = half_a_request(&server).await;
+    assert!(
+        eventually(|| in_flight() == 1.0).await,
+        "the call never started"
+    );
+    stream.send_reset(h2::Reason::CANCEL);
+    reporter.wait_for(2, WAIT).await;
+
+    let (_stream, connection) = half_a_request(&server).await;
+    assert!(
+        eventually(|| in_flight() == 1.0).await,
+        "the call never started"
+    );
+    // The connection breaks: its task and socket are gone, without a reset or a GOAWAY.
+    connection.abort();
+    let reports = reporter.wait_for(3, WAIT).await;
+
+    assert_eq!(reports.len(), 3, "{reports:#?}");
+    for report in &reports {
+        assert_eq!(
+            (report.method.as_str(), report.code),
+            (format!("/{DUMMY}/Execute").as_str(), Code::Cancelled),
+            "{reports:#?}"
+        );
+    }
+    let handled = |code: &str| {
+        metrics.sample(&format!(
+            r#"grpc_server_handled_total{{grpc_type="unary",grpc_service="{DUMMY}",grpc_method="Execute",grpc_code="{code}"}}"#
+        ))
+    };
+    assert_eq!(handled("Canceled"), 3.0);
+    assert_eq!(handled("Unknown") + handled("Internal"), 0.0);
+    server.stop().await;
+}
