@@ -4,7 +4,10 @@
 //!
 //! The status is read where the client will read it: the response headers of a trailers-only
 //! response (a handler that returned `Err`) or the trailers at the end of a stream. A call whose
-//! response is dropped before it ends was cancelled by the client and is reported as such.
+//! response is dropped before it ends was cancelled by the client and is reported as such; so
+//! is one whose client went away while sending its request, whatever tonic then answers to
+//! nobody (the request body tells this layer through `call_events`, as `CatchPanicLayer` tells
+//! it a panic's message).
 
 use std::sync::Arc;
 use std::task::{Context, Poll};

@@ -5,7 +5,7 @@
 //! test maps to a [`SpecialCase`] (reply with something else, fail with a status, panic,
 //! pause, or hang). [`serve_dummy`] starts it on `127.0.0.1:0` behind any stack of layers and
 //! hands back a connected client; [`serve_dummy_on_platform`] does the same behind the
-//! platform's full [`GrpcServer`](crate::server::GrpcServer), and [`RecordingReporter`] keeps
+//! platform's full [`GrpcServer`], and [`RecordingReporter`] keeps
 //! the error reports it makes. Testing a layer takes a few lines:
 //!
 //! ```no_run
