@@ -12,8 +12,12 @@
 //! shared per-call slot in the request's extensions. Listeners nest: an inner listener passes
 //! what it heard on to the outer one.
 //!
-//! An event raised on another task (a handler that spawns a task to read its request stream)
-//! has no listener and is not heard; the call is then reported by its status alone.
+//! The listener hears whatever happens on its span, so the attribution holds as long as a call's
+//! poll polls only that call. Two things break it: an event raised on another task (a handler
+//! that spawns a task to read its request stream) is not heard, and the call is reported by its
+//! status alone; and a handler that polls *other calls'* request streams or futures inside its
+//! own poll (say, one task serving several streams of a chat room) makes their events its own.
+//! Neither happens in this workspace's services.
 
 use std::cell::{Cell, RefCell};
 
@@ -42,12 +46,18 @@ thread_local! {
 /// Runs `f` (one `call` or `poll` of the layers inside) and returns, with its result, what was
 /// reported while it ran.
 pub(crate) fn listen<T>(f: impl FnOnce() -> T) -> (T, Heard) {
-    /// Puts the outer listener's state back if `f` unwinds.
+    /// Puts the outer listener's state back if `f` unwinds, with what was heard until then.
     struct Restore(u8);
 
     impl Drop for Restore {
         fn drop(&mut self) {
-            STATE.set(self.0);
+            let outer = self.0;
+            let heard = if outer & LISTENING != 0 {
+                STATE.get()
+            } else {
+                0
+            };
+            STATE.set(outer | heard);
         }
     }
 

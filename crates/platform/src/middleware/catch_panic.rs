@@ -106,6 +106,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        assert!(!*this.done, "CatchPanicFuture polled after it completed");
         let outcome = match this.inner.as_pin_mut() {
             Some(inner) => match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
                 Ok(Poll::Pending) => return Poll::Pending,
@@ -115,7 +116,6 @@ where
             },
             None => Err(None),
         };
-        assert!(!*this.done, "CatchPanicFuture polled after it completed");
         *this.done = true;
         Poll::Ready(match outcome {
             Ok(result) => result.map(|response| response.map(PanicSafeBody::new)),

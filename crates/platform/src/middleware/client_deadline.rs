@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use http::{HeaderMap, Request, Response};
 use pin_project_lite::pin_project;
-use tokio::time::Sleep;
+use tokio::time::Timeout;
 use tonic::Status;
 use tower::{Layer, Service};
 
@@ -79,9 +79,14 @@ where
             Some(_) => request.uri().path().to_owned(),
             None => String::new(),
         };
+        let call = self.inner.call(request);
         ClientDeadlineFuture {
-            inner: self.inner.call(request),
-            sleep: deadline.map(tokio::time::sleep),
+            call: match deadline {
+                Some(deadline) => Call::Bounded {
+                    call: tokio::time::timeout(deadline, call),
+                },
+                None => Call::Unbounded { call },
+            },
             deadline: deadline.unwrap_or_default(),
             path,
         }
@@ -89,13 +94,25 @@ where
 }
 
 pin_project! {
+    /// A call, with or without a deadline.
+    #[project = CallProj]
+    enum Call<F> {
+        Bounded {
+            #[pin]
+            call: Timeout<F>,
+        },
+        Unbounded {
+            #[pin]
+            call: F,
+        },
+    }
+}
+
+pin_project! {
     /// The response future of [`ClientDeadline`].
     pub struct ClientDeadlineFuture<F> {
         #[pin]
-        inner: F,
-        // `None` for a call without a deadline.
-        #[pin]
-        sleep: Option<Sleep>,
+        call: Call<F>,
         deadline: Duration,
         path: String,
     }
@@ -110,16 +127,16 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        if let Poll::Ready(result) = this.inner.poll(cx) {
-            return Poll::Ready(result);
-        }
-        match this.sleep.as_pin_mut().map(|sleep| sleep.poll(cx)) {
-            Some(Poll::Ready(())) => Poll::Ready(Ok(Status::deadline_exceeded(format!(
-                "no answer from {} within the {:?} deadline",
-                this.path, this.deadline
-            ))
-            .into_http())),
-            _ => Poll::Pending,
+        match this.call.project() {
+            CallProj::Unbounded { call } => call.poll(cx),
+            CallProj::Bounded { call } => Poll::Ready(match std::task::ready!(call.poll(cx)) {
+                Ok(result) => result,
+                Err(_elapsed) => Ok(Status::deadline_exceeded(format!(
+                    "no answer from {} within the {:?} deadline",
+                    this.path, this.deadline
+                ))
+                .into_http()),
+            }),
         }
     }
 }

@@ -10,8 +10,9 @@
 //! goes away mid-request (resets the stream, drops the connection) is noticed: the error log
 //! and the metrics outside hear of it (`call_events`) and record the call as `CANCELLED`,
 //! whatever tonic then makes of the broken body (`UNKNOWN` "h2 protocol error", `INTERNAL`
-//! "Missing request message"). The body's error itself is passed on unchanged, so that the
-//! handler stops: tonic would take a `CANCELLED` body error for a clean end of the stream.
+//! "Missing request message"). The handler still gets an error, so that it stops: a
+//! `CANCELLED` body error becomes `ABORTED` on its way, because tonic takes a `CANCELLED`
+//! request-body error for a clean end of the stream.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -82,9 +83,13 @@ where
 }
 
 /// Whether a request body's error means the client went away: tonic's `CANCELLED` (hyper's
-/// "canceled", or an RST_STREAM with CANCEL), or an HTTP/2 error from the client's side — a
-/// reset or GOAWAY it sent, or its connection breaking — which tonic reports as `UNKNOWN`
-/// "h2 protocol error".
+/// "canceled", or an RST_STREAM with CANCEL), its connection breaking, or a reset or GOAWAY it
+/// sent with a reason that says it is simply leaving (`NO_ERROR`, `CANCEL`, `STREAM_CLOSED`) —
+/// tonic reports the last two as `UNKNOWN` "h2 protocol error". A reset that blames the server
+/// (`PROTOCOL_ERROR`, `ENHANCE_YOUR_CALM`, ...) keeps the status tonic gives it.
+///
+/// The `h2::Error` is found by downcasting, which works while this crate and hyper use the
+/// same h2 (one `h2 0.4` in `Cargo.lock`; the client-gone test fails if they ever diverge).
 fn client_went_away(status: &Status) -> bool {
     if status.code() == Code::Cancelled {
         return true;
@@ -92,11 +97,22 @@ fn client_went_away(status: &Status) -> bool {
     let mut source = std::error::Error::source(status);
     while let Some(error) = source {
         if let Some(h2) = error.downcast_ref::<h2::Error>() {
-            return h2.is_io() || (h2.is_remote() && (h2.is_reset() || h2.is_go_away()));
+            let leaving = matches!(
+                h2.reason(),
+                Some(h2::Reason::NO_ERROR | h2::Reason::CANCEL | h2::Reason::STREAM_CLOSED)
+            );
+            return h2.is_io() || (h2.is_remote() && (h2.is_reset() || h2.is_go_away()) && leaving);
         }
         source = error.source();
     }
     false
+}
+
+/// What the handler gets instead of a `CANCELLED` body error, which tonic would take for a
+/// clean end of the request stream (a client-streaming handler would accept a truncated
+/// stream as complete). Nobody receives the call's answer; the observers record `CANCELLED`.
+fn abandoned() -> Status {
+    Status::aborted("the client went away while sending its request")
 }
 
 pin_project! {
@@ -128,12 +144,18 @@ where
         if *this.failed {
             return Poll::Ready(None);
         }
-        let frame =
+        let mut frame =
             std::task::ready!(this.inner.poll_frame(cx)).map(|frame| frame.map_err(Into::into));
         match &frame {
-            Some(Err(status)) if client_went_away(status) => call_events::client_gone(),
+            Some(Err(status)) if client_went_away(status) => {
+                call_events::client_gone();
+                if status.code() == Code::Cancelled {
+                    frame = Some(Err(abandoned()));
+                }
+            }
             // The body stopped inside a message: the stream was cut off (hyper ends the body
-            // of a stream the client reset with CANCEL as if it were complete).
+            // of a stream the client reset with NO_ERROR as if it were complete; a client that
+            // really sent END_STREAM there is broken, and gets tonic's INTERNAL).
             None if this.framer.mid_message() => call_events::client_gone(),
             _ => {}
         }
@@ -159,6 +181,63 @@ where
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        if self.failed {
+            SizeHint::with_exact(0)
+        } else {
+            self.inner.size_hint()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use http_body::Body as _;
+
+    use super::*;
+
+    /// A request body that yields the given frames, then ends.
+    struct Frames(VecDeque<Result<Frame<Bytes>, Status>>);
+
+    impl http_body::Body for Frames {
+        type Data = Bytes;
+        type Error = Status;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+            Poll::Ready(self.0.pop_front())
+        }
+    }
+
+    async fn read_all(frames: Vec<Result<Frame<Bytes>, Status>>) -> Vec<Result<usize, Status>> {
+        let mut body = std::pin::pin!(LimitedBody {
+            inner: Frames(frames.into()),
+            framer: MessageFramer::default(),
+            max_bytes: 1024,
+            failed: false,
+        });
+        let mut out = Vec::new();
+        while let Some(frame) = std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
+            out.push(frame.map(|frame| frame.into_data().map_or(0, |data| data.len())));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_request_stream_fails_rather_than_ending() {
+        let message = Frame::data(Bytes::from_static(&[0, 0, 0, 0, 1, 7]));
+        let read = read_all(vec![Ok(message), Err(Status::cancelled("reset"))]).await;
+        assert_eq!(read.len(), 2);
+        assert_eq!(read[0].as_ref().ok(), Some(&6));
+        let status = read[1].as_ref().unwrap_err();
+        assert_eq!(status.code(), Code::Aborted, "{status:?}");
+        assert!(status.message().contains("went away"), "{status:?}");
+
+        // Other errors pass through as they are.
+        let read = read_all(vec![Err(Status::data_loss("disk"))]).await;
+        assert_eq!(read[0].as_ref().unwrap_err().code(), Code::DataLoss);
     }
 }
