@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http::{HeaderMap, Request, Response};
+use http::{HeaderMap, Request, Response, Uri};
 use pin_project_lite::pin_project;
 use tokio::time::Timeout;
 use tonic::Status;
@@ -74,22 +74,21 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let deadline = parse_grpc_timeout(request.headers());
-        let path = match deadline {
-            Some(_) => request.uri().path().to_owned(),
-            None => String::new(),
-        };
-        let call = self.inner.call(request);
-        ClientDeadlineFuture {
-            call: match deadline {
-                Some(deadline) => Call::Bounded {
-                    call: tokio::time::timeout(deadline, call),
-                },
-                None => Call::Unbounded { call },
+        let call = match parse_grpc_timeout(request.headers()) {
+            Some(deadline) => {
+                // Kept for the message of a call that runs out (a reference count, not a copy).
+                let uri = request.uri().clone();
+                Call::Bounded {
+                    call: tokio::time::timeout(deadline, self.inner.call(request)),
+                    deadline,
+                    uri,
+                }
+            }
+            None => Call::Unbounded {
+                call: self.inner.call(request),
             },
-            deadline: deadline.unwrap_or_default(),
-            path,
-        }
+        };
+        ClientDeadlineFuture { call }
     }
 }
 
@@ -100,6 +99,8 @@ pin_project! {
         Bounded {
             #[pin]
             call: Timeout<F>,
+            deadline: Duration,
+            uri: Uri,
         },
         Unbounded {
             #[pin]
@@ -113,8 +114,6 @@ pin_project! {
     pub struct ClientDeadlineFuture<F> {
         #[pin]
         call: Call<F>,
-        deadline: Duration,
-        path: String,
     }
 }
 
@@ -126,14 +125,17 @@ where
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        match this.call.project() {
+        match self.project().call.project() {
             CallProj::Unbounded { call } => call.poll(cx),
-            CallProj::Bounded { call } => Poll::Ready(match std::task::ready!(call.poll(cx)) {
+            CallProj::Bounded {
+                call,
+                deadline,
+                uri,
+            } => Poll::Ready(match std::task::ready!(call.poll(cx)) {
                 Ok(result) => result,
                 Err(_elapsed) => Ok(Status::deadline_exceeded(format!(
-                    "no answer from {} within the {:?} deadline",
-                    this.path, this.deadline
+                    "no answer from {} within the {deadline:?} deadline",
+                    uri.path()
                 ))
                 .into_http()),
             }),
