@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, Uri};
+use http::uri::PathAndQuery;
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
 use tonic::{Code, Status};
 use tower::{Layer, Service};
 
@@ -151,7 +152,8 @@ where
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let mut pending = PendingReport {
             reporter: self.reporter.clone(),
-            uri: request.uri().clone(),
+            // The path only (the method's name): one shared buffer to count, not the whole URI.
+            path: request.uri().path_and_query().cloned(),
             request_id: request.headers().get(&REQUEST_ID).cloned(),
             started: Instant::now(),
             panic: None,
@@ -168,7 +170,7 @@ where
 /// A call in progress; reports on drop if the call did not end `OK`.
 pub struct PendingReport {
     reporter: Arc<dyn ErrorReporter>,
-    uri: Uri,
+    path: Option<PathAndQuery>,
     request_id: Option<HeaderValue>,
     started: Instant,
     /// The message of a panic caught inside, if the handler panicked.
@@ -213,6 +215,11 @@ impl BodyObserver for PendingReport {
 }
 
 impl PendingReport {
+    /// The called method's path, `/package.Service/Method`.
+    fn method(&self) -> &str {
+        self.path.as_ref().map_or("/", PathAndQuery::path)
+    }
+
     fn heard(&mut self, heard: call_events::Heard) {
         if heard == call_events::Heard::default() {
             return;
@@ -239,7 +246,7 @@ impl Drop for PendingReport {
                 // Successful calls are logged only at debug level (off by default): at info
                 // level a line per call would cost more than the call itself.
                 tracing::debug!(
-                    method = self.uri.path(),
+                    method = self.method(),
                     request_id = request_id.unwrap_or("-"),
                     latency_ms = self.started.elapsed().as_secs_f64() * 1e3,
                     "gRPC call succeeded"
@@ -250,7 +257,7 @@ impl Drop for PendingReport {
             Outcome::Open => Status::cancelled("the call ended before its status was sent"),
         };
         self.reporter.report(&ErrorReport {
-            method: self.uri.path().to_owned(),
+            method: self.method().to_owned(),
             code: status.code(),
             message: status.message().to_owned(),
             latency: self.started.elapsed(),
