@@ -277,8 +277,9 @@ def render(meta, rows):
     for c, m in [(10, 10), (50, 20)]:
         rel = ratio(h2rps("ours", c, m), h2rps("ceiling", c, m))
         if rel:
-            w(f"| stretch: beat the ceiling's default configuration ({c} × {m}) | {rel * 100:.0f}% of it | "
-              f"{verdict(rel > 1.0)} |")
+            # A lead smaller than the spread between rounds of the same server is a tie.
+            w(f"| stretch: beat the ceiling's default configuration by ≥ 5% ({c} × {m}) | "
+              f"{rel * 100:.0f}% of it | {verdict(rel >= 1.05)} |")
     for c, m in [(10, 10), (50, 20)]:
         rel = ratio(h2rps("ours", c, m), h2rps("python", c, m))
         if rel:
