@@ -21,7 +21,7 @@ SERVER_NAMES = {
     "python": "Python reference (grpcio, 10 threads)",
     "ceiling": "ceiling (bare tonic, defaults)",
     "ours-marketplace": "ours (`marketplace` + `recommendations`)",
-    "ours-marketplace-1t": "ours, `marketplace` with 1 worker thread",
+    "ours-marketplace-1t": "ours, `marketplace` with 1 server thread",
     "flask": "Flask development server + Python reference",
     "gunicorn": "gunicorn 2 workers x 4 threads + Python reference",
     "factorial": "ours (`factorial`)",
@@ -31,7 +31,7 @@ SERVER_NAMES = {
 PROCESS_NAMES = {
     "ours": "ours: `recommendations`",
     "ours-marketplace": "ours: `marketplace`",
-    "ours-marketplace-1t": "ours: `marketplace`, 1 worker thread",
+    "ours-marketplace-1t": "ours: `marketplace`, 1 server thread",
     "factorial": "ours: `factorial`",
     "ncr-gateway": "ours: `ncr-gateway`",
     "ceiling": "ceiling: `bench-ceiling`",
@@ -290,7 +290,7 @@ def render(meta, rows):
         p99 = ours_half["report"]["latency"]["p99_us"]
         w(f"| p99 ≤ 2 ms at half our maximum throughput ({fmt_rps(ours_half['report']['rate'])} req/s) | "
           f"{fmt_us(p99)} | {verdict(p99 <= 2000)} |")
-    for variant, how in [("ours-marketplace", ""), ("ours-marketplace-1t", ", 1 worker thread")]:
+    for variant, how in [("ours-marketplace", ""), ("ours-marketplace-1t", ", 1 server thread")]:
         for c in [10, 50]:
             ours = (lg.get(f"homepage-{variant}-c{c}") or {}).get("report")
             for ref, factor in [("flask", 25), ("gunicorn", 10)]:

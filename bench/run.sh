@@ -14,7 +14,7 @@
 #      loadgen (which checks every grpc-status and gives the percentiles), alternating servers
 #      within each load level; then the same with the server pinned to CPU 0 and the client to
 #      CPU 1; then p99 at half our maximum throughput (open loop);
-#   4. the homepage at 1, 10 and 50 connections: ours (default runtime, and one worker thread),
+#   4. the homepage at 1, 10 and 50 connections: ours (default threads, and one server thread),
 #      Flask's development server, gunicorn 2x4;
 #   5. server CPU per request from /proc/<pid>/stat around each measured run (warm-ups are
 #      separate runs), peak RSS (VmHWM) at the end;
@@ -101,11 +101,10 @@ measure_start ceiling "recommend-legacy --addr 127.0.0.1:$CEILING_GRPC" -- \
 measure_start ours-marketplace "homepage --url http://127.0.0.1:$OURS_WEB/" -- \
     "$RELEASE/marketplace" --host 127.0.0.1 --port "$OURS_WEB" \
     --recommendations-host 127.0.0.1 --recommendations-port "$OURS_GRPC"
-# The same marketplace with one runtime worker thread (tokio's TOKIO_WORKER_THREADS), as a
-# pod given one CPU would run it: on two cores shared with Recommendations and the client, a
-# second worker mostly adds wake-ups between threads.
+# The same marketplace with one server thread (and one runtime worker for the rest), as a pod
+# given one CPU runs it: `--server-threads` and tokio both default to the CPUs it may use.
 measure_start ours-marketplace-1t "homepage --url http://127.0.0.1:$OURS_WEB_1T/" -- \
-    env TOKIO_WORKER_THREADS=1 "$RELEASE/marketplace" --host 127.0.0.1 --port "$OURS_WEB_1T" \
+    env SERVER_THREADS=1 TOKIO_WORKER_THREADS=1 "$RELEASE/marketplace" --host 127.0.0.1 --port "$OURS_WEB_1T" \
     --recommendations-host 127.0.0.1 --recommendations-port "$OURS_GRPC"
 measure_start flask "homepage --url http://127.0.0.1:$FLASK_WEB/" -- \
     env RECOMMENDATIONS_HOST=127.0.0.1 RECOMMENDATIONS_PORT="$PY_GRPC" \

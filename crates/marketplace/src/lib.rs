@@ -100,16 +100,24 @@ pub async fn run(
 ) -> Result<(), Error> {
     let metrics = Metrics::new();
     let upstream = config.upstream()?;
-    let channel = upstream.channel(&metrics)?;
+    // Fails now on a malformed address, rather than in every server thread.
+    drop(upstream.channel(&metrics)?);
     tracing::info!(
         http = %listener.local_addr()?,
         recommendations = %upstream.uri(),
         "marketplace serving"
     );
-    let app = router(AppState {
-        recommendations: Recommendations::new(channel, upstream),
-    });
-    serve_http(listener, app, &metrics, &config.server, shutdown).await?;
+    let app_metrics = metrics.clone();
+    // Built once per server thread: each gets its own channel, on its own runtime.
+    let make_app = move || {
+        let channel = upstream
+            .channel(&app_metrics)
+            .map_err(std::io::Error::other)?;
+        Ok(router(AppState {
+            recommendations: Recommendations::new(channel, upstream.clone()),
+        }))
+    };
+    serve_http(listener, make_app, &metrics, &config.server, shutdown).await?;
     Ok(())
 }
 

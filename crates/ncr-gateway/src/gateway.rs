@@ -38,6 +38,15 @@ impl Gateway {
         }
     }
 
+    /// The same gateway (its limits shared) calling Factorial through `upstream`.
+    pub fn with_upstream(&self, upstream: FactorialUpstream) -> Self {
+        Self {
+            upstream,
+            max_n: self.max_n,
+            permits: self.permits.clone(),
+        }
+    }
+
     /// The largest n accepted.
     pub fn max_n(&self) -> u64 {
         self.max_n

@@ -120,7 +120,8 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Error> {
     let metrics = Metrics::new();
-    let upstream = FactorialUpstream::connect_lazy(config.factorial_upstream()?, &metrics)?;
+    let factorial = config.factorial_upstream()?;
+    let upstream = FactorialUpstream::connect_lazy(factorial.clone(), &metrics)?;
     tracing::info!(
         http = ?listener.local_addr().ok(),
         factorial = %upstream.config().uri(),
@@ -129,15 +130,17 @@ pub async fn run(
     );
     let workers = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
     let gateway = Gateway::new(upstream, config.max_n, workers);
-    serve_http(
-        listener,
-        routes::router(gateway),
-        &metrics,
-        &config.server,
-        shutdown,
-    )
-    .await
-    .map_err(Error::Serve)
+    let app_metrics = metrics.clone();
+    // Built once per server thread: each gets its own channel, on its own runtime, and all
+    // share the gateway's limit on big divisions.
+    let make_app = move || {
+        let upstream = FactorialUpstream::connect_lazy(factorial.clone(), &app_metrics)
+            .map_err(std::io::Error::other)?;
+        Ok(routes::router(gateway.with_upstream(upstream)))
+    };
+    serve_http(listener, make_app, &metrics, &config.server, shutdown)
+        .await
+        .map_err(Error::Serve)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::telemetry::LogFormat;
+use crate::workers::default_threads;
 
 /// Default grace period for in-flight requests after SIGTERM: Kubernetes' default
 /// `terminationGracePeriodSeconds`, as in the tutorial's `server.stop(30)`.
@@ -46,6 +47,11 @@ pub struct ServerSettings {
     /// Log output format: `text` for people, `json` for log shippers. Levels come from RUST_LOG.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Threads serving connections, each on its own single-threaded runtime (thread-per-core;
+    /// default: one per CPU this process may use). 0 serves on the process's main runtime.
+    #[arg(long, env = "SERVER_THREADS", default_value_t = default_threads())]
+    pub server_threads: usize,
 }
 
 impl Default for ServerSettings {
@@ -56,6 +62,7 @@ impl Default for ServerSettings {
             max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             log_format: LogFormat::Text,
+            server_threads: default_threads(),
         }
     }
 }

@@ -29,6 +29,7 @@ pub mod shutdown;
 pub mod status;
 pub mod telemetry;
 pub mod tls;
+pub mod workers;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -20,7 +20,9 @@ use std::time::Duration;
 
 use bookstore_proto::DecodingLimit;
 use futures_util::StreamExt as _;
+use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
+use futures_util::{FutureExt as _, TryFutureExt as _};
 use http::{Request, Response};
 use tokio::net::TcpListener;
 use tokio::time::Instant;
@@ -45,6 +47,7 @@ use crate::middleware::{
 };
 use crate::rpc::MethodTable;
 use crate::tls::{self, ServerTls, TlsError, TlsSettings};
+use crate::workers::{Serve, WorkerConnections, Workers};
 
 /// How often an idle connection is pinged, so dead peers are noticed.
 const HTTP2_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
@@ -75,6 +78,9 @@ pub enum ServeError {
     /// The admin (metrics) endpoint failed.
     #[error("the admin endpoint failed: {0}")]
     Admin(#[source] std::io::Error),
+    /// A server thread could not be started, or failed.
+    #[error("a server thread failed: {0}")]
+    Worker(#[source] std::io::Error),
     /// Binding a listener failed.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -250,35 +256,65 @@ impl GrpcServer {
         );
         let stop_accepting = CancellationToken::new();
         let cutoff = CancellationToken::new();
-        let incoming: BoxStream<'static, std::io::Result<Connection>> = match &self.tls {
-            Some(tls) => {
-                tls::spawn_reloader(
-                    tls.clone(),
-                    self.tls_settings.tls_reload_interval,
-                    &self.metrics,
-                    stop_accepting.clone(),
-                );
-                tls::incoming(listeners.grpc, tls.clone(), stop_accepting.clone())
-                    .map(|accepted| accepted.map(|tls| Connection::Tls(Box::new(tls))))
-                    .boxed()
-            }
-            None => TcpIncoming::from(listeners.grpc)
-                .with_nodelay(Some(true))
-                .map(|accepted| accepted.map(Connection::Plain))
-                .boxed(),
-        };
+        if let Some(tls) = &self.tls {
+            tls::spawn_reloader(
+                tls.clone(),
+                self.tls_settings.tls_reload_interval,
+                &self.metrics,
+                stop_accepting.clone(),
+            );
+        }
         // No `Server::timeout`: tonic applies it outside every layer and answers CANCELLED;
         // `RequestTimeoutLayer` answers DEADLINE_EXCEEDED where the metrics can see it.
-        let server = Server::builder()
-            .max_concurrent_streams(self.settings.max_concurrent_streams)
-            .http2_keepalive_interval(Some(HTTP2_KEEPALIVE_INTERVAL))
-            .http2_keepalive_timeout(Some(HTTP2_KEEPALIVE_TIMEOUT))
-            .layer(stack)
-            .layer(GraceCutoffLayer::new(cutoff.clone()))
-            .layer(RequestTimeoutLayer::new(self.settings.request_timeout))
-            .layer(MessageLimitLayer::new(self.settings.max_message_bytes))
-            .add_routes(self.routes.routes())
-            .serve_with_incoming_shutdown(incoming, stop_accepting.clone().cancelled_owned());
+        let (settings, routes, router_cutoff) =
+            (self.settings.clone(), self.routes.routes(), cutoff.clone());
+        let router = move || {
+            Server::builder()
+                .max_concurrent_streams(settings.max_concurrent_streams)
+                .http2_keepalive_interval(Some(HTTP2_KEEPALIVE_INTERVAL))
+                .http2_keepalive_timeout(Some(HTTP2_KEEPALIVE_TIMEOUT))
+                .layer(stack.clone())
+                .layer(GraceCutoffLayer::new(router_cutoff.clone()))
+                .layer(RequestTimeoutLayer::new(settings.request_timeout))
+                .layer(MessageLimitLayer::new(settings.max_message_bytes))
+                .add_routes(routes.clone())
+        };
+        let server: BoxFuture<'static, Result<(), ServeError>> = if self.settings.server_threads
+            == 0
+        {
+            let incoming: BoxStream<'static, std::io::Result<Connection>> = match &self.tls {
+                Some(tls) => tls::incoming(listeners.grpc, tls.clone(), stop_accepting.clone())
+                    .map(|accepted| accepted.map(|tls| Connection::Tls(Box::new(tls))))
+                    .boxed(),
+                None => TcpIncoming::from(listeners.grpc)
+                    .with_nodelay(Some(true))
+                    .map(|accepted| accepted.map(Connection::Plain))
+                    .boxed(),
+            };
+            router()
+                .serve_with_incoming_shutdown(incoming, stop_accepting.clone().cancelled_owned())
+                .map_err(ServeError::from)
+                .boxed()
+        } else {
+            let (tls, stop) = (self.tls.clone(), stop_accepting.clone());
+            let serve: Serve = Box::new(move |connections| {
+                let incoming = worker_incoming(connections, tls.clone(), stop.clone());
+                router()
+                    .serve_with_incoming_shutdown(incoming, stop.clone().cancelled_owned())
+                    .map_err(std::io::Error::other)
+                    .boxed()
+            });
+            let local_addr = listeners.grpc.local_addr().map_err(ServeError::Worker)?;
+            let mut workers =
+                Workers::spawn(self.settings.server_threads, "grpc", local_addr, serve)
+                    .map_err(ServeError::Worker)?;
+            let (listener, stop) = (listeners.grpc, stop_accepting.clone());
+            async move {
+                workers.accept(listener, stop).await;
+                workers.finished().await.map_err(ServeError::Worker)
+            }
+            .boxed()
+        };
         let mut server = std::pin::pin!(server);
 
         // The admin endpoint outlives the gRPC server's drain, so `/healthz` can say "shutting
@@ -295,14 +331,14 @@ impl GrpcServer {
         });
 
         let result = tokio::select! {
-            result = &mut server => result.map_err(ServeError::from),
+            result = &mut server => result,
             () = shutdown => {
                 serving.store(false, Ordering::Relaxed);
                 stop_serving(self.health.clone(), &self.services).await;
                 stop_accepting.cancel();
                 let grace_deadline = Instant::now() + self.settings.grace_period;
                 match tokio::time::timeout_at(grace_deadline, &mut server).await {
-                    Ok(result) => result.map_err(ServeError::from),
+                    Ok(result) => result,
                     Err(_) => {
                         tracing::warn!(
                             grace_period = ?self.settings.grace_period,
@@ -310,7 +346,7 @@ impl GrpcServer {
                         );
                         cutoff.cancel();
                         match tokio::time::timeout(CUTOFF_DRAIN, &mut server).await {
-                            Ok(result) => result.map_err(ServeError::from),
+                            Ok(result) => result,
                             Err(_) => {
                                 tracing::warn!("connections still open after their calls were cancelled; leaving them");
                                 Ok(())
@@ -376,5 +412,23 @@ async fn stop_serving(mut health: HealthReporter, services: &[&'static str]) {
         health
             .set_service_status(service, ServingStatus::NotServing)
             .await;
+    }
+}
+
+/// A worker thread's connections as tonic takes them: plaintext as they come, TLS after a
+/// handshake run on the worker's own runtime.
+fn worker_incoming(
+    connections: WorkerConnections,
+    tls: Option<Arc<ServerTls>>,
+    stop: CancellationToken,
+) -> BoxStream<'static, std::io::Result<Connection>> {
+    let accepted = connections.into_stream();
+    match tls {
+        Some(tls) => tls::handshakes(accepted, tls, stop)
+            .map(|established| established.map(|tls| Connection::Tls(Box::new(tls))))
+            .boxed(),
+        None => accepted
+            .map(|(tcp, _remote)| Ok(Connection::Plain(tcp)))
+            .boxed(),
     }
 }

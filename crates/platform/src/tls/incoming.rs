@@ -1,13 +1,16 @@
-//! The TLS accept loop: accepts TCP connections, runs each handshake in its own task (bounded
-//! by a timeout, so a client that never finishes cannot hold a slot), and yields established
-//! connections tagged with the peer's identity, for tonic's `serve_with_incoming`.
+//! The TLS accept loop: accepts TCP connections (from a listener, or as a worker thread is
+//! handed them), runs each handshake in its own task (bounded by a timeout, so a client that
+//! never finishes cannot hold a slot), and yields established connections tagged with the
+//! peer's identity, for tonic's `serve_with_incoming`.
 
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
 use pin_project_lite::pin_project;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -88,22 +91,43 @@ pub fn incoming(
     tls: Arc<ServerTls>,
     stop: CancellationToken,
 ) -> ReceiverStream<io::Result<TlsConnection>> {
+    let accepted = futures_util::stream::unfold(listener, |listener| async move {
+        loop {
+            match listener.accept().await {
+                Ok((tcp, remote_addr)) => {
+                    let _ = tcp.set_nodelay(true);
+                    return Some(((tcp, remote_addr), listener));
+                }
+                Err(error) => {
+                    // Out of file descriptors, say: back off instead of spinning.
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    });
+    handshakes(accepted, tls, stop)
+}
+
+/// Runs a TLS handshake on each connection `accepted` yields (each in its own task, on the
+/// current runtime) until `stop` is cancelled or the connections end, and yields the
+/// established ones.
+pub fn handshakes(
+    accepted: impl futures_util::Stream<Item = (TcpStream, SocketAddr)> + Send + 'static,
+    tls: Arc<ServerTls>,
+    stop: CancellationToken,
+) -> ReceiverStream<io::Result<TlsConnection>> {
     let (established, stream) = tokio::sync::mpsc::channel(ACCEPT_BACKLOG);
     tokio::spawn(async move {
+        let mut accepted = std::pin::pin!(accepted);
         loop {
             let (tcp, remote_addr) = tokio::select! {
                 () = stop.cancelled() => break,
-                accepted = listener.accept() => match accepted {
-                    Ok(accepted) => accepted,
-                    Err(error) => {
-                        // Out of file descriptors, say: back off instead of spinning.
-                        tracing::warn!(%error, "accepting a connection failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
+                next = accepted.next() => match next {
+                    Some(next) => next,
+                    None => break,
                 },
             };
-            let _ = tcp.set_nodelay(true);
             let acceptor = TlsAcceptor::from(tls.config());
             let established = established.clone();
             tokio::spawn(async move {

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 
 pub use client::ClientTls;
 pub use identity::{PeerIdentity, certificate_names};
-pub use incoming::{TlsConnection, incoming};
+pub use incoming::{TlsConnection, handshakes, incoming};
 pub use reload::spawn_reloader;
 pub use server::{ServerTls, ServerTlsPaths};
 pub use settings::{DEFAULT_RELOAD_INTERVAL, TlsSettings, UpstreamTlsSettings};

@@ -312,6 +312,12 @@ async fn a_client_that_goes_away_mid_request_is_reported_as_cancelled() {
     );
     stream.send_reset(h2::Reason::STREAM_CLOSED);
     reporter.wait_for(1, WAIT).await;
+    // The server runs on threads of its own: the report can come before the call's in-flight
+    // gauge is lowered, and the next call must not be taken as started on the strength of it.
+    assert!(
+        eventually(|| in_flight() == 0.0).await,
+        "the call never ended"
+    );
 
     let (mut stream, _connection) = half_a_request(&server).await;
     assert!(
@@ -320,6 +326,10 @@ async fn a_client_that_goes_away_mid_request_is_reported_as_cancelled() {
     );
     stream.send_reset(h2::Reason::CANCEL);
     reporter.wait_for(2, WAIT).await;
+    assert!(
+        eventually(|| in_flight() == 0.0).await,
+        "the call never ended"
+    );
 
     let (_stream, connection) = half_a_request(&server).await;
     assert!(

@@ -11,3 +11,4 @@ mod panics;
 mod processes;
 mod shutdown;
 mod support;
+mod web;

@@ -1,7 +1,7 @@
 //! Graceful shutdown inside one process (the launcher and tests run servers this way): calls in
 //! flight finish, new connections are refused, and at the grace deadline whatever is still
 //! running is ended — its client told, its resources let go — rather than left running after
-//! `serve` has returned.
+//! `serve` has returned. Both ways of serving: on server threads, and on the caller's runtime.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,9 +16,13 @@ use tonic::Code;
 
 use crate::support::{eventually, req, series, within};
 
-async fn serve(grace: Duration, metrics: &Metrics) -> TestServer {
+/// Server threads: the default (thread-per-core), and 0 (the caller's runtime).
+const MODES: [usize; 2] = [2, 0];
+
+async fn serve(grace: Duration, threads: usize, metrics: &Metrics) -> TestServer {
     let settings = ServerSettings {
         grace_period: grace,
+        server_threads: threads,
         ..ServerSettings::default()
     };
     let cases = SpecialCases::new()
@@ -35,8 +39,14 @@ async fn serve(grace: Duration, metrics: &Metrics) -> TestServer {
 
 #[tokio::test]
 async fn in_flight_calls_finish_and_new_connections_are_refused() {
+    for threads in MODES {
+        in_flight_calls_finish_and_new_connections_are_refused_with(threads).await;
+    }
+}
+
+async fn in_flight_calls_finish_and_new_connections_are_refused_with(threads: usize) {
     let metrics = Metrics::new();
-    let server = serve(Duration::from_secs(30), &metrics).await;
+    let server = serve(Duration::from_secs(30), threads, &metrics).await;
     let mut client = server.client.clone();
     let slow = tokio::spawn(async move { client.execute(req("slow")).await });
     assert!(eventually(|| metrics.sample("grpc_server_in_flight_requests") == 1.0).await);
@@ -59,9 +69,15 @@ async fn in_flight_calls_finish_and_new_connections_are_refused() {
 
 #[tokio::test]
 async fn a_stuck_stream_is_ended_at_the_grace_deadline() {
+    for threads in MODES {
+        a_stuck_stream_is_ended_at_the_grace_deadline_with(threads).await;
+    }
+}
+
+async fn a_stuck_stream_is_ended_at_the_grace_deadline_with(threads: usize) {
     let metrics = Metrics::new();
     let grace = Duration::from_secs(1);
-    let server = serve(grace, &metrics).await;
+    let server = serve(grace, threads, &metrics).await;
     let mut client = server.client.clone();
     let mut stuck = client
         .execute_server_stream(req("stuck"))

@@ -1,0 +1,275 @@
+//! Thread-per-core serving: connections are accepted once and handed round-robin to worker
+//! threads, each running its own single-threaded tokio runtime, which then does all of the
+//! connection's work — TLS, HTTP/2, every call — without another thread ever being woken for it.
+//!
+//! Why not tokio's multi-threaded runtime, as usual: its work-stealing scheduler wakes an idle
+//! worker whenever a task is spawned or woken (hyper spawns one per HTTP/2 stream), so that it
+//! may steal the work. For calls that take microseconds those wake-ups cost more than the calls:
+//! on the 2-core VM of `BENCHMARKS.md` a bare tonic server did 65,000 calls/s at 10 × 10 on the
+//! default runtime and 110,000 thread-per-core, at 12 µs of CPU per call instead of 20. What it
+//! gives up is stealing: a connection stays on the thread it was given, so a few very busy
+//! connections can load one core more than the others (round-robin keeps the counts even), and
+//! a handler that blocks its thread stalls that thread's other connections (handlers here never
+//! block: CPU-heavy work goes to `spawn_blocking`).
+//!
+//! The listening socket stays on the caller's runtime; only accepted sockets move, as
+//! `std::net::TcpStream`s, which each worker registers with its own reactor.
+
+use std::io;
+use std::net::SocketAddr;
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+/// How long accepting pauses after a failed `accept` (out of file descriptors, say).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// How many worker threads to use when not told: one per CPU this process may use (cgroup
+/// quotas included, so a pod limited to one CPU gets one).
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+}
+
+/// The connections handed to one worker, as accepted sockets registered with its runtime.
+#[derive(Debug)]
+pub struct WorkerConnections {
+    accepted: mpsc::UnboundedReceiver<(std::net::TcpStream, SocketAddr)>,
+    local_addr: SocketAddr,
+}
+
+impl WorkerConnections {
+    /// The next connection, or `None` once accepting has stopped. Must be called on the
+    /// worker's runtime (where the socket is registered).
+    pub async fn next(&mut self) -> Option<(TcpStream, SocketAddr)> {
+        loop {
+            let (socket, remote) = self.accepted.recv().await?;
+            match TcpStream::from_std(socket) {
+                Ok(socket) => return Some((socket, remote)),
+                Err(error) => tracing::warn!(%error, %remote, "registering a connection failed"),
+            }
+        }
+    }
+
+    /// The address the connections were accepted on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The connections as a stream (for tonic's `serve_with_incoming`).
+    pub fn into_stream(self) -> impl futures_util::Stream<Item = (TcpStream, SocketAddr)> {
+        futures_util::stream::unfold(self, |mut connections| async move {
+            let next = connections.next().await?;
+            Some((next, connections))
+        })
+    }
+}
+
+/// Worker threads serving the connections [`Workers::accept`] hands them.
+#[derive(Debug)]
+pub struct Workers {
+    senders: Vec<mpsc::UnboundedSender<(std::net::TcpStream, SocketAddr)>>,
+    finished: Vec<oneshot::Receiver<io::Result<()>>>,
+    abandon: CancellationToken,
+}
+
+/// What a worker thread runs: serves its connections until they end, then returns.
+pub type Serve = Box<dyn Fn(WorkerConnections) -> BoxFuture<'static, io::Result<()>> + Send + Sync>;
+
+impl Workers {
+    /// Starts `threads` worker threads named `name-0`, `name-1`, ..., each running `serve` on its
+    /// own single-threaded runtime.
+    pub fn spawn(
+        threads: usize,
+        name: &str,
+        local_addr: SocketAddr,
+        serve: Serve,
+    ) -> io::Result<Self> {
+        let serve = std::sync::Arc::new(serve);
+        let abandon = CancellationToken::new();
+        let mut senders = Vec::with_capacity(threads);
+        let mut finished = Vec::with_capacity(threads);
+        for index in 0..threads.max(1) {
+            let (sender, accepted) = mpsc::unbounded_channel();
+            let (done, finished_rx) = oneshot::channel();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let (serve, abandon) = (serve.clone(), abandon.clone());
+            std::thread::Builder::new()
+                .name(format!("{name}-{index}"))
+                .spawn(move || {
+                    let result = runtime.block_on(async move {
+                        tokio::select! {
+                            result = serve(WorkerConnections { accepted, local_addr }) => result,
+                            () = abandon.cancelled() => Ok(()),
+                        }
+                    });
+                    // Dropping the runtime here cancels whatever the connections left behind.
+                    drop(runtime);
+                    let _ = done.send(result);
+                })?;
+            senders.push(sender);
+            finished.push(finished_rx);
+        }
+        Ok(Self {
+            senders,
+            finished,
+            abandon,
+        })
+    }
+
+    /// Accepts connections on `listener` and hands them to the workers in turn until `stop` is
+    /// cancelled; then closes the listener and tells the workers no more are coming.
+    pub async fn accept(&mut self, listener: TcpListener, stop: CancellationToken) {
+        let mut next = 0;
+        loop {
+            let (socket, remote) = tokio::select! {
+                () = stop.cancelled() => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        tracing::warn!(%error, "accepting a connection failed");
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                        continue;
+                    }
+                },
+            };
+            let _ = socket.set_nodelay(true);
+            let socket = match socket.into_std() {
+                Ok(socket) => socket,
+                Err(error) => {
+                    tracing::warn!(%error, %remote, "handing a connection over failed");
+                    continue;
+                }
+            };
+            if self.senders[next].send((socket, remote)).is_err() {
+                // The worker is gone (it failed or panicked): stop serving, so that
+                // `finished` reports why, rather than drop every connection sent its way.
+                tracing::error!(
+                    worker = next,
+                    "a server thread has stopped; no longer accepting"
+                );
+                break;
+            }
+            next = (next + 1) % self.senders.len();
+        }
+        self.senders.clear();
+    }
+
+    /// Waits for every worker to finish serving; the first failure is returned.
+    pub async fn finished(&mut self) -> io::Result<()> {
+        let mut result = Ok(());
+        for finished in std::mem::take(&mut self.finished) {
+            let outcome = finished.await.unwrap_or_else(|_| {
+                Err(io::Error::other(
+                    "a server thread stopped without finishing (it panicked)",
+                ))
+            });
+            if result.is_ok() {
+                result = outcome;
+            }
+        }
+        result
+    }
+
+    /// Stops every worker now, cancelling what its connections are still doing.
+    pub fn abandon(&self) {
+        self.abandon.cancel();
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.abandon.cancel();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    use super::*;
+
+    /// A worker that answers every connection with the name of the thread serving it.
+    fn thread_names() -> Serve {
+        Box::new(|mut connections| {
+            Box::pin(async move {
+                while let Some((mut socket, _)) = connections.next().await {
+                    let name = std::thread::current().name().unwrap_or("?").to_owned();
+                    socket.write_all(name.as_bytes()).await?;
+                }
+                Ok(())
+            })
+        })
+    }
+
+    async fn served_by(addr: SocketAddr) -> String {
+        let mut socket = TcpStream::connect(addr).await.unwrap();
+        let mut name = String::new();
+        socket.read_to_string(&mut name).await.unwrap();
+        name
+    }
+
+    #[tokio::test]
+    async fn connections_go_round_robin_to_the_threads_and_stay_there() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut workers = Workers::spawn(2, "test", addr, thread_names()).unwrap();
+        let stop = CancellationToken::new();
+        let accepting = {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                workers.accept(listener, stop).await;
+                workers.finished().await
+            })
+        };
+        let mut names = Vec::new();
+        for _ in 0..4 {
+            names.push(served_by(addr).await);
+        }
+        assert_eq!(names, ["test-0", "test-1", "test-0", "test-1"]);
+
+        // Once accepting stops, the workers see the end of their connections and finish.
+        stop.cancel();
+        accepting.await.unwrap().unwrap();
+        assert!(TcpStream::connect(addr).await.is_err(), "still listening");
+    }
+
+    #[tokio::test]
+    async fn a_worker_that_fails_stops_the_server_with_its_error() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let failing: Serve =
+            Box::new(|_| Box::pin(async { Err(io::Error::other("the app could not be built")) }));
+        let mut workers = Workers::spawn(1, "test", addr, failing).unwrap();
+        let accepting = tokio::spawn(async move {
+            workers.accept(listener, CancellationToken::new()).await;
+            workers.finished().await
+        });
+        // Offer the ended worker connections until the server notices it cannot take them.
+        let offering = async {
+            loop {
+                let _ = TcpStream::connect(addr).await;
+                if accepting.is_finished() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), offering)
+            .await
+            .expect("the server kept accepting for a worker that had failed");
+        let result = accepting.await.unwrap();
+        let error = result.unwrap_err();
+        assert_eq!(error.to_string(), "the app could not be built");
+    }
+
+    #[test]
+    fn there_is_always_at_least_one_thread() {
+        assert!(default_threads() >= 1);
+    }
+}

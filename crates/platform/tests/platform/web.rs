@@ -1,0 +1,90 @@
+//! Serving a web app (`serve_http`): on server threads each thread builds its own app — so
+//! the gRPC channels an app owns live on the thread that uses them — and connections are spread
+//! over the threads; on the caller's runtime the app is built once.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bookstore_platform::Metrics;
+use bookstore_platform::config::ServerSettings;
+use bookstore_platform::http::serve_http;
+use tokio_util::sync::CancellationToken;
+
+use crate::support::within;
+
+/// Serves an app answering `GET /thread` with the name of the thread that served it; returns
+/// its address, how many apps were built, and how to stop it.
+async fn serve(
+    threads: usize,
+) -> (
+    std::net::SocketAddr,
+    Arc<AtomicUsize>,
+    CancellationToken,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let built = Arc::new(AtomicUsize::new(0));
+    let make_app = {
+        let built = built.clone();
+        move || {
+            built.fetch_add(1, Ordering::SeqCst);
+            Ok(axum::Router::new().route(
+                "/thread",
+                axum::routing::get(|| async {
+                    std::thread::current().name().unwrap_or("?").to_owned()
+                }),
+            ))
+        }
+    };
+    let settings = ServerSettings {
+        server_threads: threads,
+        ..ServerSettings::default()
+    };
+    let stop = CancellationToken::new();
+    let shutdown = stop.clone().cancelled_owned();
+    let server = tokio::spawn(async move {
+        serve_http(listener, make_app, &Metrics::new(), &settings, shutdown).await
+    });
+    (addr, built, stop, server)
+}
+
+/// The thread that served a request on a new connection.
+async fn thread_of_a_new_connection(addr: std::net::SocketAddr) -> String {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let response = client
+        .get(format!("http://{addr}/thread"))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{response:?}");
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn each_server_thread_builds_its_own_app_and_takes_its_turn() {
+    let (addr, built, stop, server) = serve(2).await;
+    let mut threads = Vec::new();
+    for _ in 0..4 {
+        threads.push(thread_of_a_new_connection(addr).await);
+    }
+    assert_eq!(threads, ["http-0", "http-1", "http-0", "http-1"]);
+    assert_eq!(built.load(Ordering::SeqCst), 2);
+    stop.cancel();
+    within("stopping", server).await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn on_the_callers_runtime_the_app_is_built_once() {
+    let (addr, built, stop, server) = serve(0).await;
+    for _ in 0..2 {
+        let thread = thread_of_a_new_connection(addr).await;
+        assert!(!thread.starts_with("http-"), "{thread}");
+    }
+    assert_eq!(built.load(Ordering::SeqCst), 1);
+    stop.cancel();
+    within("stopping", server).await.unwrap().unwrap();
+}
