@@ -20,6 +20,7 @@ SERVER_NAMES = {
     "ours": "ours (`recommendations`, all middleware)",
     "python": "Python reference (grpcio, 10 threads)",
     "ceiling": "ceiling (bare tonic, defaults)",
+    "ceiling-tpc": "ceiling on server threads (bare tonic, thread-per-core like ours)",
     "ours-marketplace": "ours (`marketplace` + `recommendations`)",
     "ours-marketplace-1t": "ours, `marketplace` with 1 server thread",
     "flask": "Flask development server + Python reference",
@@ -35,6 +36,7 @@ PROCESS_NAMES = {
     "factorial": "ours: `factorial`",
     "ncr-gateway": "ours: `ncr-gateway`",
     "ceiling": "ceiling: `bench-ceiling`",
+    "ceiling-tpc": "ceiling: `bench-ceiling --server-threads N`",
     "python": "Python reference `recommendations.py`",
     "flask": "Python reference `marketplace.py`, Flask development server",
     "gunicorn": "Python reference `marketplace.py`, gunicorn 2 × 4",
@@ -116,7 +118,7 @@ def render(meta, rows):
     w("|---|---|--:|--:|--:|--:|--:|--:|")
     for c, m in [(1, 1), (10, 10), (50, 20)]:
         ceiling = h2.get(("ceiling", c, m, "default"))
-        for server in ["ours", "python", "ceiling"]:
+        for server in ["ours", "python", "ceiling", "ceiling-tpc"]:
             r = h2.get((server, c, m, "default"))
             if not r:
                 continue
@@ -137,7 +139,7 @@ def render(meta, rows):
     w("|---|---|--:|--:|--:|--:|--:|")
     for c, m in [(10, 10), (50, 20)]:
         ceiling = h2.get(("ceiling", c, m, "pinned"))
-        for server in ["ours", "python", "ceiling"]:
+        for server in ["ours", "python", "ceiling", "ceiling-tpc"]:
             r = h2.get((server, c, m, "pinned"))
             if not r:
                 continue
@@ -234,7 +236,7 @@ def render(meta, rows):
     w("")
     w("| process | start → ready | idle RSS | peak RSS (whole run) |")
     w("|---|--:|--:|--:|")
-    for name in ["ours", "ours-marketplace", "ours-marketplace-1t", "ceiling", "python", "flask", "gunicorn",
+    for name in ["ours", "ours-marketplace", "ours-marketplace-1t", "ceiling", "ceiling-tpc", "python", "flask", "gunicorn",
                  "factorial", "ncr-gateway"]:
         s = servers.get(name)
         if not s:
@@ -258,22 +260,27 @@ def render(meta, rows):
         r = h2.get((server, c, m, sched))
         return cpu_per_request_us(r["cpu_ticks"], r["ok"]) if r else None
 
-    for c, m in [(10, 10), (50, 20)]:
-        ours_cpu, ceil_cpu = h2cpu("ours", c, m, "pinned"), h2cpu("ceiling", c, m, "pinned")
-        rel = ratio(ours_cpu, ceil_cpu)
-        if rel:
-            w(f"| server CPU per call ≤ 1.15 × ceiling ({c} × {m}, pinned) | "
-              f"{fmt_us(ours_cpu)} vs {fmt_us(ceil_cpu)} = {rel:.2f} × | {verdict(rel <= 1.15)} |")
+    # Against the ceiling as tonic ships it (what the issue names), and against the same bare
+    # server on the server threads ours runs on (what the middleware alone costs).
+    ceilings = [("ceiling", "ceiling"), ("ceiling-tpc", "ceiling on the same server threads")]
+    for ceiling, called in ceilings:
+        for c, m in [(10, 10), (50, 20)]:
+            ours_cpu, ceil_cpu = h2cpu("ours", c, m, "pinned"), h2cpu(ceiling, c, m, "pinned")
+            rel = ratio(ours_cpu, ceil_cpu)
+            if rel:
+                w(f"| server CPU per call ≤ 1.15 × {called} ({c} × {m}, pinned) | "
+                  f"{fmt_us(ours_cpu)} vs {fmt_us(ceil_cpu)} = {rel:.2f} × | {verdict(rel <= 1.15)} |")
     if "ours" in grind and "ceiling" in grind:
         rel = grind["ours"]["per_call"] / grind["ceiling"]["per_call"]
         w(f"| server CPU per call ≤ 1.15 × ceiling (user-space instructions, callgrind) | "
           f"{grind['ours']['per_call']:,} vs {grind['ceiling']['per_call']:,} = {rel:.2f} × | "
           f"{verdict(rel <= 1.15)} |")
-    for c, m in [(10, 10), (50, 20)]:
-        rel = ratio(h2rps("ours", c, m), h2rps("ceiling", c, m))
-        if rel:
-            w(f"| throughput ≥ 85% of ceiling ({c} × {m}) | {fmt_rps(h2rps('ours', c, m))} vs "
-              f"{fmt_rps(h2rps('ceiling', c, m))} req/s = {rel * 100:.0f}% | {verdict(rel >= 0.85)} |")
+    for ceiling, called in ceilings:
+        for c, m in [(10, 10), (50, 20)]:
+            rel = ratio(h2rps("ours", c, m), h2rps(ceiling, c, m))
+            if rel:
+                w(f"| throughput ≥ 85% of {called} ({c} × {m}) | {fmt_rps(h2rps('ours', c, m))} vs "
+                  f"{fmt_rps(h2rps(ceiling, c, m))} req/s = {rel * 100:.0f}% | {verdict(rel >= 0.85)} |")
     for c, m in [(10, 10), (50, 20)]:
         rel = ratio(h2rps("ours", c, m), h2rps("ceiling", c, m))
         if rel:

@@ -44,6 +44,7 @@ P=${BENCH_PORT_BASE:-21100}
 OURS_GRPC=$((P + 51)) OURS_METRICS=$((P + 61)) PY_GRPC=$((P + 52)) CEILING_GRPC=$((P + 53))
 OURS_WEB=$((P + 71)) FLASK_WEB=$((P + 72)) GUNICORN_WEB=$((P + 73)) OURS_WEB_1T=$((P + 75))
 FACTORIAL_GRPC=$((P + 54)) FACTORIAL_METRICS=$((P + 64)) NCR_WEB=$((P + 74))
+CEILING_TPC_GRPC=$((P + 55))
 
 # shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
@@ -98,6 +99,10 @@ measure_start python "recommend-legacy --addr 127.0.0.1:$PY_GRPC" -- \
     "$VENV/bin/python" bench/reference/recommendations.py --port "$PY_GRPC"
 measure_start ceiling "recommend-legacy --addr 127.0.0.1:$CEILING_GRPC" -- \
     "$RELEASE/bench-ceiling" --port "$CEILING_GRPC"
+# The same bare server on the thread-per-core arrangement ours uses by default (one server
+# thread per CPU): the like-for-like ceiling of the middleware's cost.
+measure_start ceiling-tpc "recommend-legacy --addr 127.0.0.1:$CEILING_TPC_GRPC" -- \
+    "$RELEASE/bench-ceiling" --port "$CEILING_TPC_GRPC" --server-threads "$(nproc)"
 measure_start ours-marketplace "homepage --url http://127.0.0.1:$OURS_WEB/" -- \
     "$RELEASE/marketplace" --host 127.0.0.1 --port "$OURS_WEB" \
     --recommendations-host 127.0.0.1 --recommendations-port "$OURS_GRPC"
@@ -113,7 +118,7 @@ measure_start gunicorn "homepage --url http://127.0.0.1:$GUNICORN_WEB/" -- \
     env RECOMMENDATIONS_HOST=127.0.0.1 RECOMMENDATIONS_PORT="$PY_GRPC" \
     "$VENV/bin/gunicorn" --chdir bench/reference -w 2 --threads 4 \
     -b "127.0.0.1:$GUNICORN_WEB" marketplace:app
-declare -A GRPC_PORT=([ours]=$OURS_GRPC [python]=$PY_GRPC [ceiling]=$CEILING_GRPC)
+declare -A GRPC_PORT=([ours]=$OURS_GRPC [python]=$PY_GRPC [ceiling]=$CEILING_GRPC [ceiling-tpc]=$CEILING_TPC_GRPC)
 declare -A WEB_PORT=([ours-marketplace]=$OURS_WEB [ours-marketplace-1t]=$OURS_WEB_1T [flask]=$FLASK_WEB [gunicorn]=$GUNICORN_WEB)
 declare -A UPSTREAM=([ours-marketplace]=ours [ours-marketplace-1t]=ours [flask]=python [gunicorn]=python)
 
@@ -156,7 +161,7 @@ h2load_case() {
 }
 
 LOADS=("1 1" "10 10" "50 20")
-SERVERS=(ours python ceiling)
+SERVERS=(ours python ceiling ceiling-tpc)
 
 say "Recommend, default scheduling (h2load $ROUNDS rounds, then loadgen, servers alternating)"
 for load in "${LOADS[@]}"; do
@@ -187,7 +192,7 @@ say "Recommend, open loop at half our best throughput"
 best=$(python3 -c 'import json, sys; print(int(max(json.load(open(f))["throughput_rps"] for f in sys.argv[1:])))' \
     "$OUT"/loadgen/recommend-ours-*-loadgen.json)
 half=$((best / 2))
-for server in ours ceiling; do
+for server in ours ceiling ceiling-tpc; do
     loadgen_case half-rate "recommend-$server-rate$half" "$server" "${PID[$server]}" -- \
         recommend-legacy --addr "127.0.0.1:${GRPC_PORT[$server]}" -c 10 -m 10 --rate "$half"
 done

@@ -15,4 +15,7 @@ pub enum Error {
     /// The gRPC transport failed.
     #[error("the gRPC server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
+    /// A server thread could not be started, or failed.
+    #[error("a server thread failed: {0}")]
+    Thread(#[source] std::io::Error),
 }

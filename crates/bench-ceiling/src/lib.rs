@@ -6,12 +6,20 @@
 //! no logging, no limits, no tuning — so that the distance between it and the real
 //! `recommendations` binary under the same load is exactly what the platform and the service
 //! cost. `bench/run.sh` runs the two side by side (see `BENCHMARKS.md`).
+//!
+//! Our servers serve thread-per-core (`bookstore_platform::workers`), a runtime arrangement
+//! that by itself makes this same bare server much faster; [`serve_on_threads`] is the ceiling
+//! with that arrangement and nothing else of ours, so that the middleware's cost can still be
+//! read off like for like.
 
 pub mod error;
 
+use bookstore_platform::workers::{Serve, Workers};
 use bookstore_proto::legacy::recommendations_server::{Recommendations, RecommendationsServer};
 use bookstore_proto::legacy::{BookRecommendation, RecommendationRequest, RecommendationResponse};
+use futures_util::{FutureExt as _, StreamExt as _, TryFutureExt as _};
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status};
 
@@ -76,6 +84,38 @@ pub async fn serve(
     Ok(())
 }
 
+/// Serves [`ConstantRecommendations`] like [`serve`], but on `threads` threads of their own,
+/// each with a single-threaded runtime and its share of the connections, as our servers do.
+pub async fn serve_on_threads(
+    listener: TcpListener,
+    threads: usize,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), Error> {
+    let local_addr = listener.local_addr().map_err(Error::Thread)?;
+    let stop = CancellationToken::new();
+    let serve_stop = stop.clone();
+    let serve: Serve = Box::new(move |connections| {
+        let incoming = connections
+            .into_stream()
+            .map(|(tcp, _remote)| Ok::<_, std::io::Error>(tcp));
+        tonic::transport::Server::builder()
+            .add_service(RecommendationsServer::new(
+                ConstantRecommendations::default(),
+            ))
+            .serve_with_incoming_shutdown(incoming, serve_stop.clone().cancelled_owned())
+            .map_err(std::io::Error::other)
+            .boxed()
+    });
+    let mut workers =
+        Workers::spawn(threads, "ceiling", local_addr, serve).map_err(Error::Thread)?;
+    let stop_on_shutdown = async {
+        shutdown.await;
+        stop.cancel();
+    };
+    tokio::join!(workers.accept(listener, stop.clone()), stop_on_shutdown);
+    workers.finished().await.map_err(Error::Thread)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +129,37 @@ mod tests {
             .into_inner();
         let ids: Vec<i32> = response.recommendations.iter().map(|b| b.id).collect();
         assert_eq!(ids, [1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn serves_on_threads_of_its_own_until_shut_down() {
+        use bookstore_proto::legacy::recommendations_client::RecommendationsClient;
+
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = CancellationToken::new();
+        let server = tokio::spawn(serve_on_threads(
+            listener,
+            2,
+            stop.clone().cancelled_owned(),
+        ));
+        for _ in 0..2 {
+            // A new connection each time: one per server thread.
+            let mut client = RecommendationsClient::connect(format!("http://{addr}"))
+                .await
+                .unwrap();
+            let response = client
+                .recommend(RecommendationRequest::default())
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(response.recommendations.len(), 3);
+        }
+        stop.cancel();
+        tokio::time::timeout(std::time::Duration::from_secs(10), server)
+            .await
+            .expect("the server did not stop")
+            .unwrap()
+            .unwrap();
     }
 }

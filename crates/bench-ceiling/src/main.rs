@@ -16,6 +16,11 @@ struct Cli {
     /// Port to listen on (127.0.0.1 only: it is a benchmark fixture).
     #[arg(long, default_value_t = DEFAULT_PORT)]
     port: u16,
+
+    /// Serve thread-per-core on this many threads, as our servers do; 0 (the default) keeps
+    /// tonic's defaults on tokio's multi-threaded runtime.
+    #[arg(long, default_value_t = 0)]
+    server_threads: usize,
 }
 
 #[tokio::main]
@@ -34,7 +39,10 @@ async fn main() -> ExitCode {
                 _ = terminate.recv() => {}
             }
         };
-        bench_ceiling::serve(listener, shutdown).await
+        match cli.server_threads {
+            0 => bench_ceiling::serve(listener, shutdown).await,
+            threads => bench_ceiling::serve_on_threads(listener, threads, shutdown).await,
+        }
     };
     match result.await {
         Ok(()) => ExitCode::SUCCESS,
