@@ -101,7 +101,7 @@ pub async fn run(
     let metrics = Metrics::new();
     let upstream = config.upstream()?;
     // Fails now on a malformed address, rather than in every server thread.
-    drop(upstream.channel(&metrics)?);
+    upstream.check()?;
     tracing::info!(
         http = %listener.local_addr()?,
         recommendations = %upstream.uri(),

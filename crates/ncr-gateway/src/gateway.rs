@@ -31,19 +31,22 @@ impl Gateway {
     /// Answers for n up to `max_n`, with factorials from `upstream` and at most `workers` big
     /// divisions at once.
     pub fn new(upstream: FactorialUpstream, max_n: u64, workers: NonZeroUsize) -> Self {
+        Self::sharing(upstream, max_n, Self::division_permits(workers))
+    }
+
+    /// The limit on big divisions at once, for gateways that share one
+    /// ([`Gateway::sharing`]).
+    pub fn division_permits(workers: NonZeroUsize) -> Arc<Semaphore> {
+        Arc::new(Semaphore::new(workers.get()))
+    }
+
+    /// A gateway drawing on `permits` for its big divisions, shared with other gateways (one
+    /// per server thread).
+    pub fn sharing(upstream: FactorialUpstream, max_n: u64, permits: Arc<Semaphore>) -> Self {
         Self {
             upstream,
             max_n,
-            permits: Arc::new(Semaphore::new(workers.get())),
-        }
-    }
-
-    /// The same gateway (its limits shared) calling Factorial through `upstream`.
-    pub fn with_upstream(&self, upstream: FactorialUpstream) -> Self {
-        Self {
-            upstream,
-            max_n: self.max_n,
-            permits: self.permits.clone(),
+            permits,
         }
     }
 

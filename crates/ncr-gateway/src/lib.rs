@@ -121,22 +121,33 @@ pub async fn run(
 ) -> Result<(), Error> {
     let metrics = Metrics::new();
     let factorial = config.factorial_upstream()?;
-    let upstream = FactorialUpstream::connect_lazy(factorial.clone(), &metrics)?;
+    // Fails now on a malformed address, rather than in every server thread.
+    factorial.check().map_err(|source| Error::UpstreamAddress {
+        uri: factorial.uri(),
+        source,
+    })?;
     tracing::info!(
         http = ?listener.local_addr().ok(),
-        factorial = %upstream.config().uri(),
+        factorial = %factorial.uri(),
         max_n = config.max_n,
         "ncr-gateway serving"
     );
     let workers = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
-    let gateway = Gateway::new(upstream, config.max_n, workers);
-    let app_metrics = metrics.clone();
+    let (max_n, permits, app_metrics) = (
+        config.max_n,
+        Gateway::division_permits(workers),
+        metrics.clone(),
+    );
     // Built once per server thread: each gets its own channel, on its own runtime, and all
-    // share the gateway's limit on big divisions.
+    // share one limit on big divisions.
     let make_app = move || {
         let upstream = FactorialUpstream::connect_lazy(factorial.clone(), &app_metrics)
             .map_err(std::io::Error::other)?;
-        Ok(routes::router(gateway.with_upstream(upstream)))
+        Ok(routes::router(Gateway::sharing(
+            upstream,
+            max_n,
+            permits.clone(),
+        )))
     };
     serve_http(listener, make_app, &metrics, &config.server, shutdown)
         .await

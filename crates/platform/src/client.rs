@@ -123,6 +123,12 @@ impl UpstreamConfig {
         }
     }
 
+    /// Fails if the address (or TLS configuration) could not make a channel — what
+    /// [`UpstreamConfig::channel`] would fail on — without making one.
+    pub fn check(&self) -> Result<(), tonic::transport::Error> {
+        self.endpoint(self.uri()).map(drop)
+    }
+
     /// A lazily connected channel to this upstream. Fails only on a malformed address.
     pub fn channel(&self, metrics: &Metrics) -> Result<GrpcChannel, tonic::transport::Error> {
         self.channel_with_resolver(metrics, Arc::new(DnsResolver))

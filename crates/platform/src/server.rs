@@ -256,14 +256,6 @@ impl GrpcServer {
         );
         let stop_accepting = CancellationToken::new();
         let cutoff = CancellationToken::new();
-        if let Some(tls) = &self.tls {
-            tls::spawn_reloader(
-                tls.clone(),
-                self.tls_settings.tls_reload_interval,
-                &self.metrics,
-                stop_accepting.clone(),
-            );
-        }
         // No `Server::timeout`: tonic applies it outside every layer and answers CANCELLED;
         // `RequestTimeoutLayer` answers DEADLINE_EXCEEDED where the metrics can see it.
         let (settings, routes, router_cutoff) =
@@ -316,6 +308,15 @@ impl GrpcServer {
             .boxed()
         };
         let mut server = std::pin::pin!(server);
+        // Started once nothing above can fail: it runs until `stop_accepting` is cancelled.
+        if let Some(tls) = &self.tls {
+            tls::spawn_reloader(
+                tls.clone(),
+                self.tls_settings.tls_reload_interval,
+                &self.metrics,
+                stop_accepting.clone(),
+            );
+        }
 
         // The admin endpoint outlives the gRPC server's drain, so `/healthz` can say "shutting
         // down" and metrics can be scraped while calls finish.

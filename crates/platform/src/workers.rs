@@ -69,19 +69,35 @@ impl WorkerConnections {
 }
 
 /// Worker threads serving the connections [`Workers::accept`] hands them.
+///
+/// A worker that ends before it is told to (its serve future failed, or panicked) stops the
+/// whole server: accepting stops, the other workers are told to stop, and
+/// [`Workers::finished`] returns the failure — a process that can no longer serve on one of
+/// its threads exits and is restarted, rather than silently dropping that thread's share.
 #[derive(Debug)]
 pub struct Workers {
     senders: Vec<mpsc::UnboundedSender<(std::net::TcpStream, SocketAddr)>>,
     finished: Vec<oneshot::Receiver<io::Result<()>>>,
+    /// Cancelled by a worker thread as it ends, whatever the reason.
+    worker_ended: CancellationToken,
     abandon: CancellationToken,
 }
 
 /// What a worker thread runs: serves its connections until they end, then returns.
 pub type Serve = Box<dyn Fn(WorkerConnections) -> BoxFuture<'static, io::Result<()>> + Send + Sync>;
 
+/// Cancels its token when dropped: when the worker thread ends, even by a panic.
+struct OnEnd(CancellationToken);
+
+impl Drop for OnEnd {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
 impl Workers {
     /// Starts `threads` worker threads named `name-0`, `name-1`, ..., each running `serve` on its
-    /// own single-threaded runtime.
+    /// own single-threaded runtime. If one cannot be started, those already running are stopped.
     pub fn spawn(
         threads: usize,
         name: &str,
@@ -89,19 +105,36 @@ impl Workers {
         serve: Serve,
     ) -> io::Result<Self> {
         let serve = std::sync::Arc::new(serve);
-        let abandon = CancellationToken::new();
-        let mut senders = Vec::with_capacity(threads);
-        let mut finished = Vec::with_capacity(threads);
+        // Built up as threads start, so that an error part way drops it, and its `Drop` stops
+        // the threads already running.
+        let mut workers = Self {
+            senders: Vec::with_capacity(threads),
+            finished: Vec::with_capacity(threads),
+            worker_ended: CancellationToken::new(),
+            abandon: CancellationToken::new(),
+        };
         for index in 0..threads.max(1) {
             let (sender, accepted) = mpsc::unbounded_channel();
-            let (done, finished_rx) = oneshot::channel();
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let (serve, abandon) = (serve.clone(), abandon.clone());
+            let (done, finished) = oneshot::channel();
+            let (serve, abandon) = (serve.clone(), workers.abandon.clone());
+            let ended = OnEnd(workers.worker_ended.clone());
             std::thread::Builder::new()
                 .name(format!("{name}-{index}"))
                 .spawn(move || {
+                    let _ended = ended;
+                    // Built on the thread that runs it: a runtime must not be dropped inside
+                    // another runtime's async context, as it would be if this thread failed
+                    // to start.
+                    let runtime = match tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        Ok(runtime) => runtime,
+                        Err(error) => {
+                            let _ = done.send(Err(error));
+                            return;
+                        }
+                    };
                     let result = runtime.block_on(async move {
                         tokio::select! {
                             result = serve(WorkerConnections { accepted, local_addr }) => result,
@@ -112,23 +145,26 @@ impl Workers {
                     drop(runtime);
                     let _ = done.send(result);
                 })?;
-            senders.push(sender);
-            finished.push(finished_rx);
+            workers.senders.push(sender);
+            workers.finished.push(finished);
         }
-        Ok(Self {
-            senders,
-            finished,
-            abandon,
-        })
+        Ok(workers)
     }
 
     /// Accepts connections on `listener` and hands them to the workers in turn until `stop` is
-    /// cancelled; then closes the listener and tells the workers no more are coming.
+    /// cancelled, or a worker ends early (then `stop` is cancelled here, so that the others
+    /// wind down too); then closes the listener and tells the workers no more are coming.
     pub async fn accept(&mut self, listener: TcpListener, stop: CancellationToken) {
         let mut next = 0;
         loop {
             let (socket, remote) = tokio::select! {
+                biased;
                 () = stop.cancelled() => break,
+                () = self.worker_ended.cancelled() => {
+                    tracing::error!("a server thread has stopped; stopping the server");
+                    stop.cancel();
+                    break;
+                }
                 accepted = listener.accept() => match accepted {
                     Ok(accepted) => accepted,
                     Err(error) => {
@@ -146,39 +182,31 @@ impl Workers {
                     continue;
                 }
             };
-            if self.senders[next].send((socket, remote)).is_err() {
-                // The worker is gone (it failed or panicked): stop serving, so that
-                // `finished` reports why, rather than drop every connection sent its way.
-                tracing::error!(
-                    worker = next,
-                    "a server thread has stopped; no longer accepting"
-                );
-                break;
-            }
+            // A worker that has just ended drops the connection, as a closed port would; the
+            // `worker_ended` branch above then stops the server.
+            let _ = self.senders[next].send((socket, remote));
             next = (next + 1) % self.senders.len();
         }
         self.senders.clear();
     }
 
-    /// Waits for every worker to finish serving; the first failure is returned.
+    /// Waits for every worker to finish serving. On the first failure the others are
+    /// abandoned (their connections cut) and the failure is returned.
     pub async fn finished(&mut self) -> io::Result<()> {
-        let mut result = Ok(());
-        for finished in std::mem::take(&mut self.finished) {
-            let outcome = finished.await.unwrap_or_else(|_| {
+        let mut pending: futures_util::stream::FuturesUnordered<_> =
+            std::mem::take(&mut self.finished).into_iter().collect();
+        while let Some(outcome) = futures_util::StreamExt::next(&mut pending).await {
+            let outcome = outcome.unwrap_or_else(|_| {
                 Err(io::Error::other(
                     "a server thread stopped without finishing (it panicked)",
                 ))
             });
-            if result.is_ok() {
-                result = outcome;
+            if outcome.is_err() {
+                self.abandon.cancel();
+                return outcome;
             }
         }
-        result
-    }
-
-    /// Stops every worker now, cancelling what its connections are still doing.
-    pub fn abandon(&self) {
-        self.abandon.cancel();
+        Ok(())
     }
 }
 
@@ -243,29 +271,34 @@ mod tests {
     async fn a_worker_that_fails_stops_the_server_with_its_error() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let failing: Serve =
-            Box::new(|_| Box::pin(async { Err(io::Error::other("the app could not be built")) }));
-        let mut workers = Workers::spawn(1, "test", addr, failing).unwrap();
-        let accepting = tokio::spawn(async move {
-            workers.accept(listener, CancellationToken::new()).await;
-            workers.finished().await
-        });
-        // Offer the ended worker connections until the server notices it cannot take them.
-        let offering = async {
-            loop {
-                let _ = TcpStream::connect(addr).await;
-                if accepting.is_finished() {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
+        // The first thread cannot build its app; the second would serve forever (as axum's
+        // accept loop does until told to stop).
+        let serve: Serve = Box::new(|_| {
+            if std::thread::current().name() == Some("test-0") {
+                Box::pin(async { Err(io::Error::other("the app could not be built")) })
+            } else {
+                Box::pin(std::future::pending())
             }
+        });
+        let mut workers = Workers::spawn(2, "test", addr, serve).unwrap();
+        let stop = CancellationToken::new();
+        let server = async {
+            workers.accept(listener, stop.clone()).await;
+            workers.finished().await
         };
-        tokio::time::timeout(Duration::from_secs(10), offering)
+        // No connection needed, and no hang waiting for the healthy thread.
+        let result = tokio::time::timeout(Duration::from_secs(10), server)
             .await
-            .expect("the server kept accepting for a worker that had failed");
-        let result = accepting.await.unwrap();
-        let error = result.unwrap_err();
-        assert_eq!(error.to_string(), "the app could not be built");
+            .expect("the server kept running after one of its threads failed");
+        assert_eq!(
+            result.unwrap_err().to_string(),
+            "the app could not be built"
+        );
+        assert!(
+            stop.is_cancelled(),
+            "the other workers were not told to stop"
+        );
+        assert!(TcpStream::connect(addr).await.is_err(), "still listening");
     }
 
     #[test]

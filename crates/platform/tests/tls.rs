@@ -102,6 +102,13 @@ async fn serve(settings: &TlsSettings) -> Server {
     }
 }
 
+/// How many calls of the dummy service's `Execute` reached the server's middleware.
+fn calls_started(server: &Server) -> f64 {
+    server.metrics.sample(
+        "grpc_server_started_total{grpc_type=\"unary\",grpc_service=\"bookstore.testing.v1.DummyService\",grpc_method=\"Execute\"}",
+    )
+}
+
 /// A client over TLS, verifying the server as `localhost`. Connection errors become statuses.
 async fn call(addr: SocketAddr, tls: &ClientTls, input: &str) -> Result<String, tonic::Status> {
     let endpoint = Endpoint::from_shared(format!("https://127.0.0.1:{}", addr.port()))
@@ -188,6 +195,8 @@ async fn mutual_tls_works_and_requires_a_client_certificate() {
         ),
         "{refused:?}"
     );
+    // Only the first, authenticated client's call reached the service.
+    assert_eq!(calls_started(&server), 1.0, "{}", server.metrics.encode());
 }
 
 #[tokio::test]
@@ -201,6 +210,10 @@ async fn a_client_certificate_from_another_ca_is_rejected() {
         .unwrap();
     let identity = Some((other.cert_pem.into_bytes(), other.key_pem.into_bytes()));
     let stranger = ClientTls::from_pem(pki.ca.certificate().cert_pem.clone(), identity);
+    // One call from a client we trust, so the count below is of a series that exists.
+    call(server.addr, &pki.client("marketplace"), "hi")
+        .await
+        .unwrap();
     let refused = call(server.addr, &stranger, "hi").await.unwrap_err();
     // Under TLS 1.3 the client finishes its side of the handshake before the server has
     // checked its certificate, so it may already be sending the call when the server's alert
@@ -213,6 +226,7 @@ async fn a_client_certificate_from_another_ca_is_rejected() {
         ),
         "{refused:?}"
     );
+    assert_eq!(calls_started(&server), 1.0, "{}", server.metrics.encode());
 }
 
 #[tokio::test]

@@ -32,6 +32,9 @@ pub enum SpecialCase {
     Delay(Duration),
     /// Never answer: the call (or stream) stays open until the client or the server gives up.
     Hang,
+    /// Reply with the name of the thread the handler ran on (to see which server thread
+    /// served a connection).
+    ThreadName,
 }
 
 /// Special inputs and what they do; every other input is echoed.
@@ -78,6 +81,12 @@ impl SpecialCases {
         self.0.insert(input.to_owned(), SpecialCase::Hang);
         self
     }
+
+    /// `input` is answered with the name of the thread the handler ran on.
+    pub fn thread_name(mut self, input: &str) -> Self {
+        self.0.insert(input.to_owned(), SpecialCase::ThreadName);
+        self
+    }
 }
 
 /// The dummy service.
@@ -106,6 +115,10 @@ async fn apply(cases: &SpecialCases, input: String) -> Result<String, Status> {
             Ok(input)
         }
         Some(SpecialCase::Hang) => std::future::pending().await,
+        Some(SpecialCase::ThreadName) => Ok(std::thread::current()
+            .name()
+            .unwrap_or("unnamed")
+            .to_owned()),
     }
 }
 

@@ -11,4 +11,5 @@ mod panics;
 mod processes;
 mod shutdown;
 mod support;
+mod threads;
 mod web;
