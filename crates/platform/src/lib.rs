@@ -4,6 +4,8 @@
 //!   middleware stack, graceful shutdown).
 //! - [`client`]: the long-lived, deadline-bound gRPC channel every client uses.
 //! - [`http`]: serving an axum app with the same metrics, request ids and graceful shutdown.
+//! - [`workers`]: the server threads both serve on (thread-per-core: one single-threaded
+//!   runtime per CPU, connections handed out round-robin).
 //! - [`middleware`]: one tower `Layer` per file: panic → status, error logging, metrics, request ids.
 //! - [`metrics`], [`telemetry`], [`shutdown`], [`config`]: the shared plumbing behind them.
 //! - [`status`]: how a service's typed errors become gRPC statuses, written once.
