@@ -271,42 +271,19 @@ impl GrpcServer {
                 .layer(MessageLimitLayer::new(settings.max_message_bytes))
                 .add_routes(routes.clone())
         };
-        let server: BoxFuture<'static, Result<(), ServeError>> = if self.settings.server_threads
-            == 0
-        {
-            let incoming: BoxStream<'static, std::io::Result<Connection>> = match &self.tls {
-                Some(tls) => tls::incoming(listeners.grpc, tls.clone(), stop_accepting.clone())
-                    .map(|accepted| accepted.map(|tls| Connection::Tls(Box::new(tls))))
-                    .boxed(),
-                None => TcpIncoming::from(listeners.grpc)
-                    .with_nodelay(Some(true))
-                    .map(|accepted| accepted.map(Connection::Plain))
-                    .boxed(),
-            };
+        let stop = stop_accepting.clone();
+        let serve_on: Arc<ServeOn> = Arc::new(move |incoming| {
             router()
-                .serve_with_incoming_shutdown(incoming, stop_accepting.clone().cancelled_owned())
-                .map_err(ServeError::from)
+                .serve_with_incoming_shutdown(incoming, stop.clone().cancelled_owned())
                 .boxed()
-        } else {
-            let (tls, stop) = (self.tls.clone(), stop_accepting.clone());
-            let serve: Serve = Box::new(move |connections| {
-                let incoming = worker_incoming(connections, tls.clone(), stop.clone());
-                router()
-                    .serve_with_incoming_shutdown(incoming, stop.clone().cancelled_owned())
-                    .map_err(std::io::Error::other)
-                    .boxed()
-            });
-            let local_addr = listeners.grpc.local_addr().map_err(ServeError::Worker)?;
-            let mut workers =
-                Workers::spawn(self.settings.server_threads, "grpc", local_addr, serve)
-                    .map_err(ServeError::Worker)?;
-            let (listener, stop) = (listeners.grpc, stop_accepting.clone());
-            async move {
-                workers.accept(listener, stop).await;
-                workers.finished().await.map_err(ServeError::Worker)
-            }
-            .boxed()
-        };
+        });
+        let server = serve_connections(
+            serve_on,
+            listeners.grpc,
+            self.tls.clone(),
+            self.settings.server_threads,
+            stop_accepting.clone(),
+        )?;
         let mut server = std::pin::pin!(server);
         // Started once nothing above can fail: it runs until `stop_accepting` is cancelled.
         if let Some(tls) = &self.tls {
@@ -414,6 +391,54 @@ async fn stop_serving(mut health: HealthReporter, services: &[&'static str]) {
             .set_service_status(service, ServingStatus::NotServing)
             .await;
     }
+}
+
+/// How a server serves a stream of connections until told to stop.
+type ServeOn = dyn Fn(
+        BoxStream<'static, std::io::Result<Connection>>,
+    ) -> BoxFuture<'static, Result<(), tonic::transport::Error>>
+    + Send
+    + Sync;
+
+/// Serves the connections `listener` accepts with `serve_on`: on the caller's runtime with 0
+/// `threads`, else on that many server threads ([`crate::workers`]), until `stop`.
+fn serve_connections(
+    serve_on: Arc<ServeOn>,
+    listener: TcpListener,
+    tls: Option<Arc<ServerTls>>,
+    threads: usize,
+    stop: CancellationToken,
+) -> Result<BoxFuture<'static, Result<(), ServeError>>, ServeError> {
+    if threads == 0 {
+        let incoming: BoxStream<'static, std::io::Result<Connection>> = match tls {
+            Some(tls) => tls::incoming(listener, tls, stop)
+                .map(|accepted| accepted.map(|tls| Connection::Tls(Box::new(tls))))
+                .boxed(),
+            None => TcpIncoming::from(listener)
+                .with_nodelay(Some(true))
+                .map(|accepted| accepted.map(Connection::Plain))
+                .boxed(),
+        };
+        return Ok(serve_on(incoming).map_err(ServeError::from).boxed());
+    }
+    let worker_stop = stop.clone();
+    let serve: Serve = Box::new(move |connections| {
+        serve_on(worker_incoming(
+            connections,
+            tls.clone(),
+            worker_stop.clone(),
+        ))
+        .map_err(std::io::Error::other)
+        .boxed()
+    });
+    let local_addr = listener.local_addr().map_err(ServeError::Worker)?;
+    let mut workers =
+        Workers::spawn(threads, "grpc", local_addr, serve).map_err(ServeError::Worker)?;
+    Ok(async move {
+        workers.accept(listener, stop).await;
+        workers.finished().await.map_err(ServeError::Worker)
+    }
+    .boxed())
 }
 
 /// A worker thread's connections as tonic takes them: plaintext as they come, TLS after a
