@@ -14,6 +14,14 @@
 //!
 //! The listening socket stays on the caller's runtime; only accepted sockets move, as
 //! `std::net::TcpStream`s, which each worker registers with its own reactor.
+//!
+//! Written here because no library fits: tokio has no thread-per-core server mode;
+//! actix-server spreads connections over per-thread runtimes too, but hands each one to a
+//! service callback of its own, so tonic's and axum's serve loops (their graceful shutdown and
+//! connection tracking, which the platform relies on) would have to be rewritten around it; and
+//! glommio or monoio are other runtimes, on which tonic and hyper do not run. What is here is
+//! ~200 lines over tokio's own pieces: `current_thread` runtimes and `TcpStream::into_std` /
+//! `from_std`.
 
 use std::io;
 use std::net::SocketAddr;
