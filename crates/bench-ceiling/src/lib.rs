@@ -91,7 +91,6 @@ pub async fn serve_on_threads(
     threads: usize,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Error> {
-    let local_addr = listener.local_addr().map_err(Error::Thread)?;
     let stop = CancellationToken::new();
     let serve_stop = stop.clone();
     let serve: Serve = Box::new(move |connections| {
@@ -106,14 +105,16 @@ pub async fn serve_on_threads(
             .map_err(std::io::Error::other)
             .boxed()
     });
-    let mut workers =
-        Workers::spawn(threads, "ceiling", local_addr, serve).map_err(Error::Thread)?;
-    let stop_on_shutdown = async {
-        shutdown.await;
-        stop.cancel();
+    let workers = Workers::spawn(threads, "ceiling", &listener, serve).map_err(Error::Thread)?;
+    let mut serving = std::pin::pin!(workers.run(listener, stop.clone()));
+    let result = tokio::select! {
+        result = &mut serving => result,
+        () = shutdown => {
+            stop.cancel();
+            serving.await
+        }
     };
-    tokio::join!(workers.accept(listener, stop.clone()), stop_on_shutdown);
-    workers.finished().await.map_err(Error::Thread)
+    result.map_err(Error::Thread)
 }
 
 #[cfg(test)]

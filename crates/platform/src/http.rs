@@ -57,18 +57,9 @@ pub async fn serve_http(
                 .into_future()
                 .boxed()
         });
-        let mut workers = Workers::spawn(
-            settings.server_threads,
-            "http",
-            listener.local_addr()?,
-            serve,
-        )?;
-        let accept_stop = stop.clone();
-        async move {
-            workers.accept(listener, accept_stop).await;
-            workers.finished().await
-        }
-        .boxed()
+        Workers::spawn(settings.server_threads, "http", &listener, serve)?
+            .run(listener, stop.clone())
+            .boxed()
     };
     let mut server = std::pin::pin!(server);
     tokio::select! {

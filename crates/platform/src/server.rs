@@ -431,14 +431,11 @@ fn serve_connections(
         .map_err(std::io::Error::other)
         .boxed()
     });
-    let local_addr = listener.local_addr().map_err(ServeError::Worker)?;
-    let mut workers =
-        Workers::spawn(threads, "grpc", local_addr, serve).map_err(ServeError::Worker)?;
-    Ok(async move {
-        workers.accept(listener, stop).await;
-        workers.finished().await.map_err(ServeError::Worker)
-    }
-    .boxed())
+    let workers = Workers::spawn(threads, "grpc", &listener, serve).map_err(ServeError::Worker)?;
+    Ok(workers
+        .run(listener, stop)
+        .map_err(ServeError::Worker)
+        .boxed())
 }
 
 /// A worker thread's connections as tonic takes them: plaintext as they come, TLS after a

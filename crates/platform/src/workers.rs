@@ -76,7 +76,7 @@ impl WorkerConnections {
     }
 }
 
-/// Worker threads serving the connections [`Workers::accept`] hands them.
+/// Worker threads serving the connections [`Workers::run`] hands them.
 ///
 /// A worker that ends before it is told to (its serve future failed, or panicked) stops the
 /// whole server: accepting stops, the other workers are told to stop, and
@@ -105,13 +105,15 @@ impl Drop for OnEnd {
 
 impl Workers {
     /// Starts `threads` worker threads named `name-0`, `name-1`, ..., each running `serve` on its
-    /// own single-threaded runtime. If one cannot be started, those already running are stopped.
+    /// own single-threaded runtime, for the connections `listener` will accept. If one cannot be
+    /// started, those already running are stopped.
     pub fn spawn(
         threads: usize,
         name: &str,
-        local_addr: SocketAddr,
+        listener: &TcpListener,
         serve: Serve,
     ) -> io::Result<Self> {
+        let local_addr = listener.local_addr()?;
         let serve = std::sync::Arc::new(serve);
         // Built up as threads start, so that an error part way drops it, and its `Drop` stops
         // the threads already running.
@@ -159,10 +161,17 @@ impl Workers {
         Ok(workers)
     }
 
-    /// Accepts connections on `listener` and hands them to the workers in turn until `stop` is
-    /// cancelled, or a worker ends early (then `stop` is cancelled here, so that the others
-    /// wind down too); then closes the listener and tells the workers no more are coming.
-    pub async fn accept(&mut self, listener: TcpListener, stop: CancellationToken) {
+    /// Serves: accepts connections on `listener` and hands them to the workers in turn until
+    /// `stop` is cancelled, then waits for the workers to finish. A worker that ends early
+    /// cancels `stop` (so that the others wind down too) and its failure is returned.
+    pub async fn run(mut self, listener: TcpListener, stop: CancellationToken) -> io::Result<()> {
+        self.accept(listener, stop).await;
+        self.finished().await
+    }
+
+    /// Accepts until `stop` is cancelled or a worker ends early; then closes the listener and
+    /// tells the workers no more are coming.
+    async fn accept(&mut self, listener: TcpListener, stop: CancellationToken) {
         let mut next = 0;
         loop {
             let (socket, remote) = tokio::select! {
@@ -200,7 +209,7 @@ impl Workers {
 
     /// Waits for every worker to finish serving. On the first failure the others are
     /// abandoned (their connections cut) and the failure is returned.
-    pub async fn finished(&mut self) -> io::Result<()> {
+    async fn finished(&mut self) -> io::Result<()> {
         let mut pending: futures_util::stream::FuturesUnordered<_> =
             std::mem::take(&mut self.finished).into_iter().collect();
         while let Some(outcome) = futures_util::StreamExt::next(&mut pending).await {
@@ -254,15 +263,9 @@ mod tests {
     async fn connections_go_round_robin_to_the_threads_and_stay_there() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let mut workers = Workers::spawn(2, "test", addr, thread_names()).unwrap();
+        let workers = Workers::spawn(2, "test", &listener, thread_names()).unwrap();
         let stop = CancellationToken::new();
-        let accepting = {
-            let stop = stop.clone();
-            tokio::spawn(async move {
-                workers.accept(listener, stop).await;
-                workers.finished().await
-            })
-        };
+        let accepting = tokio::spawn(workers.run(listener, stop.clone()));
         let mut names = Vec::new();
         for _ in 0..4 {
             names.push(served_by(addr).await);
@@ -288,12 +291,9 @@ mod tests {
                 Box::pin(std::future::pending())
             }
         });
-        let mut workers = Workers::spawn(2, "test", addr, serve).unwrap();
+        let workers = Workers::spawn(2, "test", &listener, serve).unwrap();
         let stop = CancellationToken::new();
-        let server = async {
-            workers.accept(listener, stop.clone()).await;
-            workers.finished().await
-        };
+        let server = workers.run(listener, stop.clone());
         // No connection needed, and no hang waiting for the healthy thread.
         let result = tokio::time::timeout(Duration::from_secs(10), server)
             .await

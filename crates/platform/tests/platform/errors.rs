@@ -305,31 +305,22 @@ async fn a_client_that_goes_away_mid_request_is_reported_as_cancelled() {
     let (server, reporter, metrics) = serve(SpecialCases::new()).await;
     let in_flight = || metrics.sample("grpc_server_in_flight_requests");
 
-    let (mut stream, _connection) = half_a_request(&server).await;
-    assert!(
-        eventually(|| in_flight() == 1.0).await,
-        "the call never started"
-    );
-    stream.send_reset(h2::Reason::STREAM_CLOSED);
-    reporter.wait_for(1, WAIT).await;
-    // The server runs on threads of its own: the report can come before the call's in-flight
-    // gauge is lowered, and the next call must not be taken as started on the strength of it.
-    assert!(
-        eventually(|| in_flight() == 0.0).await,
-        "the call never ended"
-    );
-
-    let (mut stream, _connection) = half_a_request(&server).await;
-    assert!(
-        eventually(|| in_flight() == 1.0).await,
-        "the call never started"
-    );
-    stream.send_reset(h2::Reason::CANCEL);
-    reporter.wait_for(2, WAIT).await;
-    assert!(
-        eventually(|| in_flight() == 0.0).await,
-        "the call never ended"
-    );
+    for (reports, reason) in [(1, h2::Reason::STREAM_CLOSED), (2, h2::Reason::CANCEL)] {
+        let (mut stream, _connection) = half_a_request(&server).await;
+        assert!(
+            eventually(|| in_flight() == 1.0).await,
+            "the call never started"
+        );
+        stream.send_reset(reason);
+        reporter.wait_for(reports, WAIT).await;
+        // The server runs on threads of its own: the report can come before the call's
+        // in-flight gauge is lowered, and the next call must not be taken as started on the
+        // strength of it.
+        assert!(
+            eventually(|| in_flight() == 0.0).await,
+            "the call never ended"
+        );
+    }
 
     let (_stream, connection) = half_a_request(&server).await;
     assert!(
