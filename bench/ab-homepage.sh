@@ -12,7 +12,8 @@
 # page (/proc ticks of 10 ms around the measured run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RELEASE=$PWD/target/release
+ROOT=$PWD
+RELEASE=$ROOT/target/release
 ROUNDS=${ROUNDS:-3} CONNECTIONS=${CONNECTIONS:-10} SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
 before='' after=$RELEASE/marketplace
 for arg in "$@"; do
@@ -26,15 +27,15 @@ done
 [ -x "$RELEASE/loadgen" ] && [ -x "$RELEASE/recommendations" ] ||
     cargo build --release --locked -p recommendations -p loadgen
 
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+trap stop_all EXIT
 base=${AB_PORT_BASE:-24100}
 upstream=$((base + 51))
 "$RELEASE/recommendations" --host 127.0.0.1 --port "$upstream" --metrics-port $((base + 61)) \
     >/dev/null 2>&1 &
 upstream_pid=$!
-PIDS+=("$upstream_pid")
+STARTED_PIDS+=("$upstream_pid")
 "$RELEASE/loadgen" health --addr "127.0.0.1:$upstream" --wait-ready 30s >/dev/null
 
 declare -A PORT=([before]=$((base + 71)) [after]=$((base + 72))) PID
@@ -44,20 +45,19 @@ for name in before after; do
     env ${ENV_BOTH:-} "$binary" --host 127.0.0.1 --port "${PORT[$name]}" \
         --recommendations-host 127.0.0.1 --recommendations-port "$upstream" >/dev/null 2>&1 &
     PID[$name]=$!
-    PIDS+=("${PID[$name]}")
+    STARTED_PIDS+=("${PID[$name]}")
     "$RELEASE/loadgen" homepage --url "http://127.0.0.1:${PORT[$name]}/" --wait-ready 30s >/dev/null
 done
 
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 json=$(mktemp)
 for round in $(seq 1 "$ROUNDS"); do
     for name in before after; do
         url=http://127.0.0.1:${PORT[$name]}/
         "$RELEASE/loadgen" homepage --url "$url" -c "$CONNECTIONS" -d 1s --warmup 0s -q >/dev/null
-        web0=$(ticks "${PID[$name]}") up0=$(ticks "$upstream_pid")
+        web0=$(cpu_ticks "${PID[$name]}") up0=$(cpu_ticks "$upstream_pid")
         "$RELEASE/loadgen" homepage --url "$url" -c "$CONNECTIONS" -d "${SECONDS_PER_RUN}s" \
             --warmup 0s -q --json "$json" >/dev/null
-        web1=$(ticks "${PID[$name]}") up1=$(ticks "$upstream_pid")
+        web1=$(cpu_ticks "${PID[$name]}") up1=$(cpu_ticks "$upstream_pid")
         python3 - "$json" "$name" "$round" "$((web1 - web0))" "$((up1 - up0))" <<'PY'
 import json, sys
 path, name, round_, web, up = sys.argv[1:]

@@ -27,16 +27,16 @@ done
     cargo build --release --locked -p recommendations -p marketplace -p loadgen
 mkdir -p "$OUT"
 
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+trap stop_all EXIT
 
 # Below the ephemeral port range (32768+); CALLGRIND_PORT_BASE moves them.
 base=${CALLGRIND_PORT_BASE:-23100}
 upstream=$((base + 51))
 "$RELEASE/recommendations" --host 127.0.0.1 --port "$upstream" --metrics-port $((base + 61)) \
     >"$OUT/homepage-recommendations.log" 2>&1 &
-PIDS+=($!)
+STARTED_PIDS+=($!)
 "$RELEASE/loadgen" health --addr "127.0.0.1:$upstream" --wait-ready 30s >/dev/null
 
 port=$((base + 70))
@@ -50,23 +50,17 @@ for entry in "marketplace=$RELEASE/marketplace" "$@"; do
         --recommendations-host 127.0.0.1 --recommendations-port "$upstream" \
         >"$OUT/homepage-$name.log" 2>&1 &
     pid=$!
-    PIDS+=("$pid")
+    STARTED_PIDS+=("$pid")
     "$RELEASE/loadgen" homepage --url "$url" --wait-ready 60s >/dev/null
     "$RELEASE/loadgen" homepage --url "$url" -c "$CONNECTIONS" -n 1000 --warmup 0s -q >/dev/null
     callgrind_control -z "$pid" >/dev/null 2>&1
     "$RELEASE/loadgen" homepage --url "$url" -c "$CONNECTIONS" -n "$PAGES" --warmup 0s -q \
         --json "$OUT/homepage-$name.json" >/dev/null
     callgrind_control -d "$pid" >/dev/null 2>&1
-    sleep 1
-    if ! kill "$pid" 2>/dev/null; then
-        echo "callgrind-homepage: $name exited early; its log:" >&2
-        tail -n 20 "$OUT/homepage-$name.log" >&2
-        exit 1
-    fi
-    wait "$pid" 2>/dev/null || true
+    counted=$(callgrind_finish "callgrind-homepage: $name" "$pid" "$OUT/homepage-$name.log" \
+        "$OUT/homepage-$name.out")
+    read -r total dump <<<"$counted"
     ok=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["ok"])' "$OUT/homepage-$name.json")
-    dump=$(ls -t "$OUT/homepage-$name.out".* | head -1)
-    total=$(awk '/^(summary|totals):/ { print $2; exit }' "$dump")
     printf '{"kind": "callgrind-homepage", "server": "%s", "pages": %s, "instructions": %s, "per_page": %s, "profile": "%s"}\n' \
         "$name" "$ok" "$total" "$(awk -v t="$total" -v n="$ok" 'BEGIN { printf "%.0f", t / n }')" \
         "${dump#"$ROOT/"}"

@@ -34,9 +34,9 @@ FRAME=$OUT/recommend.frame
 # RecommendationRequest{user_id: 1, category: MYSTERY, max_results: 3} as a gRPC frame.
 printf '\x00\x00\x00\x00\x04\x08\x01\x18\x03' >"$FRAME"
 
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+trap stop_all EXIT
 
 servers=("ours=$RELEASE/recommendations" "ceiling=$RELEASE/bench-ceiling" "$@")
 # Below the ephemeral port range (32768+); CALLGRIND_PORT_BASE moves them.
@@ -52,7 +52,7 @@ for entry in "${servers[@]}"; do
     valgrind --tool=callgrind --callgrind-out-file="$OUT/$name.out" "$binary" "${args[@]}" \
         >"$OUT/$name.log" 2>&1 &
     pid=$!
-    PIDS+=("$pid")
+    STARTED_PIDS+=("$pid")
     "$RELEASE/loadgen" recommend-legacy --addr "127.0.0.1:$port" --wait-ready 60s >/dev/null
     url=http://127.0.0.1:$port/Recommendations/Recommend
     h2=(-c "$CONNECTIONS" -m "$STREAMS" -t 1 -H 'content-type: application/grpc' -H 'te: trailers' -d "$FRAME" "$url")
@@ -60,15 +60,8 @@ for entry in "${servers[@]}"; do
     callgrind_control -z "$pid" >/dev/null 2>&1
     ok=$(h2load -n "$CALLS" "${h2[@]}" 2>&1 | awk '/^requests:/ { print $8 }')
     callgrind_control -d "$pid" >/dev/null 2>&1
-    sleep 1
-    if ! kill "$pid" 2>/dev/null; then
-        echo "callgrind: $name exited early; its log:" >&2
-        tail -n 20 "$OUT/$name.log" >&2
-        exit 1
-    fi
-    wait "$pid" 2>/dev/null || true
-    dump=$(ls -t "$OUT/$name.out".* | head -1)
-    total=$(awk '/^(summary|totals):/ { print $2; exit }' "$dump")
+    counted=$(callgrind_finish "callgrind: $name" "$pid" "$OUT/$name.log" "$OUT/$name.out")
+    read -r total dump <<<"$counted"
     printf '{"kind": "callgrind", "server": "%s", "calls": %s, "instructions": %s, "per_call": %s, "profile": "%s"}\n' \
         "$name" "$ok" "$total" "$(awk -v t="$total" -v n="$ok" 'BEGIN { printf "%.0f", t / n }')" \
         "${dump#"$ROOT/"}"

@@ -1,10 +1,12 @@
-# bench/lib.sh — shell functions shared by bench/run.sh and bench/smoke.sh: starting servers
-# with their start-up time measured, reading a process tree's CPU time and memory from /proc,
-# and stopping everything that was started (by pid, never by name).
+# bench/lib.sh — shell functions shared by the bench scripts: starting servers with their
+# start-up time measured, reading a process tree's CPU time and memory from /proc, ending a
+# server profiled by callgrind and reading its count, and stopping everything that was started
+# (by pid, never by name: `STARTED_PIDS+=(PID)`, `trap stop_all EXIT`).
 #
-# Sourced, not run. Expects $OUT (output directory), $RESULTS (a JSON-lines file), $LOADGEN,
-# $DURATION and $WARMUP (seconds), and the associative arrays PID, STARTUP and IDLE_RSS
-# (`declare -A PID STARTUP IDLE_RSS`) in the caller.
+# Sourced, not run. The server and measurement functions (run.sh, smoke.sh) expect $OUT (output
+# directory), $RESULTS (a JSON-lines file), $LOADGEN, $DURATION and $WARMUP (seconds), and the
+# associative arrays PID, STARTUP and IDLE_RSS (`declare -A PID STARTUP IDLE_RSS`) in the
+# caller; the others expect nothing.
 
 say() { printf '\n== %s\n' "$*" >&2; }
 
@@ -29,6 +31,22 @@ stop_all() {
         wait "$pid" 2>/dev/null || true
     done
     STARTED_PIDS=()
+}
+
+# callgrind_finish NAME PID LOG PROFILE: ends PID, a server run under `valgrind
+# --tool=callgrind --callgrind-out-file=PROFILE` whose counters were just dumped, and prints
+# "INSTRUCTIONS DUMP_FILE" for its latest dump; fails with the end of LOG if it had died.
+callgrind_finish() {
+    local name=$1 pid=$2 log=$3 profile=$4 dump
+    sleep 1
+    if ! kill "$pid" 2>/dev/null; then
+        echo "$name exited early; its log:" >&2
+        tail -n 20 "$log" >&2
+        return 1
+    fi
+    wait "$pid" 2>/dev/null || true
+    dump=$(ls -t "$profile".* | head -1)
+    echo "$(awk '/^(summary|totals):/ { print $2; exit }' "$dump") $dump"
 }
 
 # tree_pids PID: PID and all its descendants (gunicorn's workers, for instance).
