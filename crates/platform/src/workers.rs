@@ -5,8 +5,9 @@
 //! Why not tokio's multi-threaded runtime, as usual: its work-stealing scheduler wakes an idle
 //! worker whenever a task is spawned or woken (hyper spawns one per HTTP/2 stream), so that it
 //! may steal the work. For calls that take microseconds those wake-ups cost more than the calls:
-//! on the 2-core VM of `BENCHMARKS.md` a bare tonic server did 65,000 calls/s at 10 × 10 on the
-//! default runtime and 110,000 thread-per-core, at 12 µs of CPU per call instead of 20. What it
+//! on the 2-core VM of `BENCHMARKS.md` a bare tonic server did 66,000 calls/s at 10 × 10 on the
+//! default runtime and 121,000 thread-per-core, at 10 µs of CPU per call instead of 18
+//! (`bench-ceiling` with and without `--server-threads`, in `bench/run.sh`). What it
 //! gives up is stealing: a connection stays on the thread it was given, so a few very busy
 //! connections can load one core more than the others (round-robin keeps the counts even), and
 //! a handler that blocks its thread stalls that thread's other connections (handlers here never
