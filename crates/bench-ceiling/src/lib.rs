@@ -7,16 +7,16 @@
 //! `recommendations` binary under the same load is exactly what the platform and the service
 //! cost. `bench/run.sh` runs the two side by side (see `BENCHMARKS.md`).
 //!
-//! Our servers serve thread-per-core (`bookstore_platform::workers`), a runtime arrangement
+//! Our servers serve thread-per-core (`bookstore_serve::ServerThreads`), a runtime arrangement
 //! that by itself makes this same bare server much faster; [`serve_on_threads`] is the ceiling
 //! with that arrangement and nothing else of ours, so that the middleware's cost can still be
 //! read off like for like.
 
 pub mod error;
 
-use bookstore_platform::workers::{Serve, Workers};
 use bookstore_proto::legacy::recommendations_server::{Recommendations, RecommendationsServer};
 use bookstore_proto::legacy::{BookRecommendation, RecommendationRequest, RecommendationResponse};
+use bookstore_serve::{Serve, ServerThreads};
 use futures_util::{FutureExt as _, StreamExt as _, TryFutureExt as _};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -105,8 +105,9 @@ pub async fn serve_on_threads(
             .map_err(std::io::Error::other)
             .boxed()
     });
-    let workers = Workers::spawn(threads, "ceiling", &listener, serve).map_err(Error::Thread)?;
-    let mut serving = std::pin::pin!(workers.run(listener, stop.clone()));
+    let threads =
+        ServerThreads::spawn(threads, "ceiling", &listener, serve).map_err(Error::Thread)?;
+    let mut serving = std::pin::pin!(threads.run(listener, stop.clone()));
     let result = tokio::select! {
         result = &mut serving => result,
         () = shutdown => {

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use bookstore_platform::tls::dev_certs::{CertsError, write_bundle};
+use bookstore_tls::dev_certs::{CertsError, write_bundle};
 use clap::Args;
 
 /// Every identity in the system: the services, and the load generator as a client.

@@ -31,7 +31,7 @@ pub enum Command {
     /// Writes a development CA and a certificate and key for every service.
     Certs(certs::CertsArgs),
     /// Calls the demo service: unary, bidirectional, server- or client-streaming.
-    Demo(demo::ClientArgs),
+    Demo(demo_client::ClientArgs),
 }
 
 /// Why the launcher failed.
@@ -39,13 +39,13 @@ pub enum Command {
 pub enum Error {
     /// A listener could not be bound (a port already in use, say).
     #[error(transparent)]
-    Bind(#[from] bookstore_platform::ServeError),
+    Bind(#[from] bookstore_serve::ServeError),
     /// A demo call failed.
     #[error(transparent)]
-    Demo(#[from] demo::ClientError),
+    Demo(#[from] demo_client::ClientError),
     /// Certificates could not be written.
     #[error(transparent)]
-    Certs(#[from] bookstore_platform::tls::dev_certs::CertsError),
+    Certs(#[from] bookstore_tls::dev_certs::CertsError),
     /// A service stopped with an error.
     #[error("{service}: {source}")]
     Service {

@@ -3,19 +3,17 @@
 use std::process::ExitCode;
 
 use bookstore::{Cli, Command};
-use bookstore_platform::config::ServerSettings;
-use bookstore_platform::exit::exit_status;
-use bookstore_platform::{Shutdown, telemetry};
+use bookstore_serve::{ServerSettings, Shutdown, exit_status};
 use clap::Parser;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init(ServerSettings::default().log_format);
+    bookstore_telemetry::init(ServerSettings::default().log_format);
     let result = match cli.command {
         Command::Up(args) => bookstore::up::run(args, Shutdown::on_signals()).await,
         Command::Certs(args) => bookstore::certs::run(&args).map_err(Into::into),
-        Command::Demo(args) => demo::run_client(&args, &mut std::io::stdout())
+        Command::Demo(args) => demo_client::run_client(&args, &mut std::io::stdout())
             .await
             .map_err(Into::into),
     };

@@ -11,10 +11,9 @@ use std::future::Future;
 
 use std::path::Path;
 
-use bookstore_platform::server::{Listeners, bind};
-use bookstore_platform::shutdown::Shutdown;
-use bookstore_platform::tls::dev_certs::write_bundle;
-use bookstore_platform::tls::{TlsSettings, UpstreamTlsSettings};
+use bookstore_serve::{Listeners, Shutdown};
+use bookstore_tls::dev_certs::write_bundle;
+use bookstore_tls::{TlsSettings, UpstreamTlsSettings};
 use clap::Args;
 
 use crate::Error;
@@ -82,11 +81,11 @@ impl System {
 
     /// Mutual TLS everywhere, from certificates in `dir`, with per-service allow-lists.
     fn with_mutual_tls(mut self, dir: &Path) -> Self {
-        self.recommendations.tls =
+        self.recommendations.serve.tls =
             TlsSettings::mutual_from_dir(dir, "recommendations", &["marketplace", "loadgen"]);
-        self.factorial.tls =
+        self.factorial.serve.tls =
             TlsSettings::mutual_from_dir(dir, "factorial", &["ncr-gateway", "loadgen"]);
-        self.demo.tls = TlsSettings::mutual_from_dir(dir, "demo", &[]);
+        self.demo.serve.tls = TlsSettings::mutual_from_dir(dir, "demo", &[]);
         self.marketplace.upstream_tls =
             UpstreamTlsSettings::mutual_from_dir(dir, "marketplace", "recommendations");
         self.ncr_gateway.upstream_tls =
@@ -115,38 +114,47 @@ pub async fn run(args: UpArgs, shutdown: Shutdown) -> Result<(), Error> {
         None
     };
     let grpc = |port, metrics_port| Listeners::bind(host, port, Some(metrics_port));
+    let http = |port| Listeners::bind(host, port, None);
     let recommendations_listeners = grpc(
-        system.recommendations.port,
-        system.recommendations.metrics_port,
+        system.recommendations.serve.port,
+        system.recommendations.serve.metrics_port,
     )
     .await?;
-    let factorial_listeners = grpc(system.factorial.port, system.factorial.metrics_port).await?;
-    let demo_listeners = grpc(system.demo.port, system.demo.metrics_port).await?;
-    let marketplace_listener = bind(host, system.marketplace.port).await?;
-    let gateway_listener = bind(host, system.ncr_gateway.port).await?;
+    let factorial_listeners = grpc(
+        system.factorial.serve.port,
+        system.factorial.serve.metrics_port,
+    )
+    .await?;
+    let demo_listeners = grpc(system.demo.serve.port, system.demo.serve.metrics_port).await?;
+    let marketplace_listeners = http(system.marketplace.serve.port).await?;
+    let gateway_listeners = http(system.ncr_gateway.serve.port).await?;
 
     let shown = if host == "0.0.0.0" { "localhost" } else { host };
     println!("Online Books For You is running:");
     println!(
         "  marketplace       http://{shown}:{}/",
-        system.marketplace.port
+        system.marketplace.serve.port
     );
     println!(
         "  ncr-gateway       http://{shown}:{}/api/ncr/10/3",
-        system.ncr_gateway.port
+        system.ncr_gateway.serve.port
     );
     for (name, port, metrics_port) in [
         (
             "recommendations",
-            system.recommendations.port,
-            system.recommendations.metrics_port,
+            system.recommendations.serve.port,
+            system.recommendations.serve.metrics_port,
         ),
         (
             "factorial",
-            system.factorial.port,
-            system.factorial.metrics_port,
+            system.factorial.serve.port,
+            system.factorial.serve.metrics_port,
         ),
-        ("demo", system.demo.port, system.demo.metrics_port),
+        (
+            "demo",
+            system.demo.serve.port,
+            system.demo.serve.metrics_port,
+        ),
     ] {
         println!(
             "  {name:<17} grpc://{shown}:{port}   (metrics: http://{shown}:{metrics_port}/metrics)"
@@ -162,7 +170,7 @@ pub async fn run(args: UpArgs, shutdown: Shutdown) -> Result<(), Error> {
     }
     println!("Press Ctrl+C to stop.");
 
-    let stop = || shutdown.wait_owned();
+    let stop = || shutdown.signal();
     let results = tokio::join!(
         supervise(
             "recommendations",
@@ -172,7 +180,7 @@ pub async fn run(args: UpArgs, shutdown: Shutdown) -> Result<(), Error> {
         supervise(
             "marketplace",
             shutdown.clone(),
-            marketplace::run(marketplace_listener, system.marketplace, stop())
+            marketplace::run(marketplace_listeners, system.marketplace, stop())
         ),
         supervise(
             "factorial",
@@ -182,7 +190,7 @@ pub async fn run(args: UpArgs, shutdown: Shutdown) -> Result<(), Error> {
         supervise(
             "ncr-gateway",
             shutdown.clone(),
-            ncr_gateway::run(gateway_listener, system.ncr_gateway, stop())
+            ncr_gateway::run(gateway_listeners, system.ncr_gateway, stop())
         ),
         supervise(
             "demo",

@@ -34,12 +34,18 @@ impl Countdown {
     /// A countdown from `start` to 1 with `interval` between two numbers, if within the limits.
     pub fn new(start: u32, interval: Duration) -> Result<Self, Error> {
         if !(1..=MAX_COUNTDOWN_START).contains(&start) {
-            return Err(Error::CountdownStart { start });
+            return Err(Error::CountdownStart {
+                start,
+                max: MAX_COUNTDOWN_START,
+            });
         }
         let countdown = Self { start, interval };
         let duration = countdown.duration();
         if duration > MAX_COUNTDOWN_DURATION {
-            return Err(Error::CountdownTooLong { duration });
+            return Err(Error::CountdownTooLong {
+                duration,
+                limit: MAX_COUNTDOWN_DURATION,
+            });
         }
         Ok(countdown)
     }
@@ -106,7 +112,7 @@ mod tests {
     fn start_must_be_within_the_limit() {
         assert!(matches!(
             Countdown::new(0, Duration::ZERO),
-            Err(Error::CountdownStart { start: 0 })
+            Err(Error::CountdownStart { start: 0, .. })
         ));
         assert!(Countdown::new(MAX_COUNTDOWN_START, Duration::ZERO).is_ok());
         let error = Countdown::new(MAX_COUNTDOWN_START + 1, Duration::ZERO).unwrap_err();
@@ -122,7 +128,7 @@ mod tests {
         assert!(Countdown::new(301, Duration::from_secs(1)).is_ok());
         let error = Countdown::new(302, Duration::from_secs(1)).unwrap_err();
         assert!(
-            matches!(error, Error::CountdownTooLong { duration } if duration == Duration::from_secs(301))
+            matches!(error, Error::CountdownTooLong { duration, .. } if duration == Duration::from_secs(301))
         );
         // A single number takes no time, whatever the interval.
         let request = CountdownRequest {

@@ -1,56 +1,54 @@
-//! Everything that can go wrong in the demo service, and which gRPC status each failure is. The
-//! mapping to `tonic::Status` is written once, here.
+//! Everything a request to the demo service can get wrong, and which gRPC status each failure
+//! is. The mapping to `tonic::Status` is written once, here. The limits live beside the code
+//! that enforces them; each error carries the limit it broke.
 
 use std::time::Duration;
 
-use bookstore_platform::GrpcError;
-use bookstore_platform::server::ServeError;
+use bookstore_layers::GrpcError;
 use tonic::{Code, Status};
 
-use crate::countdown::{MAX_COUNTDOWN_DURATION, MAX_COUNTDOWN_START};
-use crate::replies::MAX_MESSAGE_BYTES;
-use crate::sum::MAX_SUM_VALUES;
-
-/// A demo error: a request the service refuses, or a server that could not run.
+/// A request the demo service refuses (what stops the process is a
+/// `bookstore_serve::ServeError`).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A Unary or Bidirectional message with no text.
     #[error("message must not be empty")]
     EmptyMessage,
-    /// A Unary or Bidirectional message above [`MAX_MESSAGE_BYTES`].
-    #[error("message is {bytes} bytes long; the limit is {MAX_MESSAGE_BYTES} bytes")]
+    /// A Unary or Bidirectional message above the limit.
+    #[error("message is {bytes} bytes long; the limit is {limit} bytes")]
     MessageTooLong {
         /// The message's length in bytes (UTF-8).
         bytes: usize,
+        /// The longest message accepted, in bytes.
+        limit: usize,
     },
-    /// A countdown start outside `1..=MAX_COUNTDOWN_START`.
-    #[error("start must be between 1 and {MAX_COUNTDOWN_START}, got {start}")]
+    /// A countdown start outside `1..=max`.
+    #[error("start must be between 1 and {max}, got {start}")]
     CountdownStart {
         /// The start sent.
         start: u32,
+        /// The largest start accepted.
+        max: u32,
     },
-    /// A countdown that would run longer than [`MAX_COUNTDOWN_DURATION`].
+    /// A countdown that would run longer than the limit.
     #[error(
-        "the countdown would take {:?} ((start - 1) x interval); the limit is {:?}",
-        duration,
-        MAX_COUNTDOWN_DURATION
+        "the countdown would take {duration:?} ((start - 1) x interval); the limit is {limit:?}"
     )]
     CountdownTooLong {
         /// How long it would take.
         duration: Duration,
+        /// The longest countdown accepted.
+        limit: Duration,
     },
-    /// A Sum call streaming more than [`MAX_SUM_VALUES`] values.
-    #[error("at most {MAX_SUM_VALUES} values can be summed in one call")]
-    TooManyValues,
+    /// A Sum call streaming more values than the limit.
+    #[error("at most {limit} values can be summed in one call")]
+    TooManyValues {
+        /// The most values one call may sum.
+        limit: u32,
+    },
     /// A sum outside the range of a signed 64-bit integer.
     #[error("the sum does not fit in a signed 64-bit integer")]
     SumOverflow,
-    /// The server failed.
-    #[error(transparent)]
-    Serve(#[from] ServeError),
-    /// The TLS files could not be used.
-    #[error("TLS: {0}")]
-    Tls(#[from] bookstore_platform::tls::TlsError),
 }
 
 impl GrpcError for Error {
@@ -60,17 +58,16 @@ impl GrpcError for Error {
             | Self::MessageTooLong { .. }
             | Self::CountdownStart { .. }
             | Self::CountdownTooLong { .. }
-            | Self::TooManyValues => Code::InvalidArgument,
+            | Self::TooManyValues { .. } => Code::InvalidArgument,
             // The request is well formed; the answer is what falls outside the representable range.
             Self::SumOverflow => Code::OutOfRange,
-            Self::Serve(_) | Self::Tls(_) => Code::Internal,
         }
     }
 }
 
 impl From<Error> for Status {
     fn from(error: Error) -> Self {
-        bookstore_platform::status::into_status(error)
+        bookstore_layers::into_status(error)
     }
 }
 
@@ -89,6 +86,7 @@ mod tests {
         assert_eq!(status.code(), Code::OutOfRange);
         let status = Status::from(Error::CountdownTooLong {
             duration: Duration::from_secs(400),
+            limit: Duration::from_secs(300),
         });
         assert_eq!(status.code(), Code::InvalidArgument);
         assert_eq!(

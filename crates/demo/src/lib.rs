@@ -13,78 +13,57 @@
 //! first invalid message ends a stream with its status. The limits are documented in
 //! [`replies`], [`countdown`] and [`sum`].
 //!
-//! [`client`] is the other side: one function per kind of call, used by the `demo` binary and
-//! by the launcher's `bookstore demo` subcommand. Health, reflection, metrics, error mapping and
-//! graceful shutdown come from `bookstore-platform`.
+//! The other side, one call of each kind, is the `demo-client` crate (the `demo` binary).
+//! Health, reflection, metrics, error mapping and graceful shutdown come from the platform
+//! crates.
 //!
 //! [`run`] takes already-bound listeners and a shutdown future, so tests can bind port 0 and
 //! stop the server at will.
 
 pub mod activity;
-pub mod client;
 pub mod countdown;
 pub mod error;
 pub mod replies;
 pub mod service;
 pub mod sum;
 
-use bookstore_platform::Metrics;
-use bookstore_platform::config::ServerSettings;
-use bookstore_platform::server::{GrpcServer, Listeners};
-use bookstore_platform::tls::TlsSettings;
+use bookstore_layers::Metrics;
 use bookstore_proto::demo::v1::demo_service_server::DemoServiceServer;
 use bookstore_proto::legacy::bidirectional::bidirectional_server::BidirectionalServer;
 use bookstore_proto::legacy::unary::unary_server::UnaryServer;
+use bookstore_serve::{
+    GrpcServeArgs, GrpcServer, GrpcServiceDefaults, Listeners, ServeError, ServiceDefaults,
+};
 
 pub use activity::StreamActivity;
-pub use client::{ClientArgs, ClientCommand, ClientError, run_client};
 pub use error::Error;
 pub use service::Demo;
 
-/// The default gRPC port.
-pub const DEFAULT_PORT: u16 = 50053;
-/// The default port of the admin endpoint (`/metrics`).
-pub const DEFAULT_METRICS_PORT: u16 = 9103;
+/// What tells this service's serving flags from the others': its name and ports.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DemoService;
+
+impl ServiceDefaults for DemoService {
+    const NAME: &'static str = "demo-server";
+    const PORT_ENV: &'static str = "DEMO_PORT";
+    const DEFAULT_PORT: u16 = 50053;
+}
+
+impl GrpcServiceDefaults for DemoService {
+    const DEFAULT_METRICS_PORT: u16 = 9103;
+}
 
 /// The service's configuration: flags, each with an environment variable.
-#[derive(clap::Parser, Clone, Debug, PartialEq, Eq)]
+#[derive(clap::Parser, Clone, Debug, Default, PartialEq, Eq)]
 #[command(
     name = "demo-server",
     version,
     about = "The demo gRPC service of Online Books For You: unary, server-streaming, client-streaming and bidirectional calls."
 )]
 pub struct Config {
-    /// Address to listen on.
-    #[arg(long, env = "BIND_HOST", default_value = "0.0.0.0")]
-    pub host: String,
-
-    /// gRPC port.
-    #[arg(long, env = "DEMO_PORT", default_value_t = DEFAULT_PORT)]
-    pub port: u16,
-
-    /// Port of the admin endpoint serving Prometheus metrics at /metrics.
-    #[arg(long, env = "METRICS_PORT", default_value_t = DEFAULT_METRICS_PORT)]
-    pub metrics_port: u16,
-
-    /// Limits and shutdown.
+    /// Where and how it serves.
     #[command(flatten)]
-    pub server: ServerSettings,
-
-    /// TLS or mutual TLS on the gRPC port.
-    #[command(flatten)]
-    pub tls: TlsSettings,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            host: "0.0.0.0".to_owned(),
-            port: DEFAULT_PORT,
-            metrics_port: DEFAULT_METRICS_PORT,
-            server: ServerSettings::default(),
-            tls: TlsSettings::default(),
-        }
-    }
+    pub serve: GrpcServeArgs<DemoService>,
 }
 
 /// Serves a fresh [`Demo`] on `listeners` until `shutdown` completes and in-flight calls have
@@ -93,7 +72,7 @@ pub async fn run(
     listeners: Listeners,
     config: Config,
     shutdown: impl Future<Output = ()> + Send,
-) -> Result<(), Error> {
+) -> Result<(), ServeError> {
     serve(Demo::default(), listeners, config, shutdown).await
 }
 
@@ -104,21 +83,20 @@ pub async fn serve(
     listeners: Listeners,
     config: Config,
     shutdown: impl Future<Output = ()> + Send,
-) -> Result<(), Error> {
+) -> Result<(), ServeError> {
     tracing::info!(
-        grpc = %listeners.grpc_addr(),
+        grpc = %listeners.main_addr(),
         metrics = ?listeners.admin_addr(),
         "demo serving"
     );
     let metrics = Metrics::new();
-    GrpcServer::new(&config.server, &metrics)
-        .tls(&config.tls)?
+    GrpcServer::new(&config.serve.server, &metrics)
+        .tls(&config.serve.tls)
         .add_service(UnaryServer::new(demo.clone()))
         .add_service(BidirectionalServer::new(demo.clone()))
         .add_service(DemoServiceServer::new(demo))
         .serve(listeners, shutdown)
-        .await?;
-    Ok(())
+        .await
 }
 
 #[cfg(test)]
@@ -147,8 +125,9 @@ mod tests {
             "6001",
         ])
         .unwrap();
+        let serve = &config.serve;
         assert_eq!(
-            (config.host.as_str(), config.port, config.metrics_port),
+            (serve.host.as_str(), serve.port, serve.metrics_port),
             ("127.0.0.1", 6000, 6001)
         );
         assert!(Config::try_parse_from(["demo-server", "--port", "http"]).is_err());

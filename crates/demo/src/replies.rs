@@ -28,7 +28,10 @@ pub fn validate_message(text: &str) -> Result<(), Error> {
         return Err(Error::EmptyMessage);
     }
     if text.len() > MAX_MESSAGE_BYTES {
-        return Err(Error::MessageTooLong { bytes: text.len() });
+        return Err(Error::MessageTooLong {
+            bytes: text.len(),
+            limit: MAX_MESSAGE_BYTES,
+        });
     }
     Ok(())
 }

@@ -25,7 +25,9 @@ impl Sum {
     /// Adds one value, refusing the one past [`MAX_SUM_VALUES`] and any that would overflow.
     pub fn add(&mut self, value: i64) -> Result<(), Error> {
         if self.count >= MAX_SUM_VALUES {
-            return Err(Error::TooManyValues);
+            return Err(Error::TooManyValues {
+                limit: MAX_SUM_VALUES,
+            });
         }
         self.total = self.total.checked_add(value).ok_or(Error::SumOverflow)?;
         self.count += 1;
@@ -85,7 +87,7 @@ mod tests {
         for _ in 0..MAX_SUM_VALUES {
             sum.add(1).unwrap();
         }
-        assert!(matches!(sum.add(1), Err(Error::TooManyValues)));
+        assert!(matches!(sum.add(1), Err(Error::TooManyValues { .. })));
         assert_eq!(sum.total(), i64::from(MAX_SUM_VALUES));
     }
 }

@@ -1,15 +1,12 @@
-//! The two thin binaries as a user runs them: `demo-server` (flags, bind errors, serving, and a
-//! graceful stop on SIGTERM) and the `demo` client.
-
-mod running_server;
+//! The thin `demo-server` binary as a user runs it: flags, bind errors, serving, and a graceful
+//! stop on SIGTERM. (The `demo` client binary is tested in `crates/demo-client`.)
 
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use running_server::RunningServer;
+use demo_client::{ClientArgs, ClientCommand, run_client};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_demo-server");
-const CLIENT: &str = env!("CARGO_BIN_EXE_demo");
 
 /// Runs a binary to completion off the async runtime.
 async fn run(program: &'static str, args: &[&str]) -> Output {
@@ -31,48 +28,6 @@ fn stderr_lines(output: &Output) -> Vec<String> {
         .lines()
         .map(str::to_owned)
         .collect()
-}
-
-#[tokio::test]
-async fn the_client_binary_prints_the_reply() {
-    let server = RunningServer::start().await;
-    let output = run(
-        CLIENT,
-        &[
-            "--server",
-            &server.url,
-            "unary",
-            "Hello Server! Are you listening?",
-        ],
-    )
-    .await;
-    assert!(output.status.success(), "{output:?}");
-    assert_eq!(
-        String::from_utf8(output.stdout).unwrap(),
-        "Hello I am up and running received \"Hello Server! Are you listening?\" message from you\n\
-         received: true\n"
-    );
-    let output = run(CLIENT, &["sum", "1", "-2", "3", "--server", &server.url]).await;
-    assert_eq!(String::from_utf8(output.stdout).unwrap(), "2 (3 values)\n");
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn the_client_binary_reports_failure_in_one_line() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let server = format!("http://127.0.0.1:{port}");
-    let output = run(CLIENT, &["--server", &server, "unary", "hi"]).await;
-    assert_eq!(output.status.code(), Some(1));
-    let lines = stderr_lines(&output);
-    assert_eq!(lines.len(), 1, "{lines:?}");
-    assert!(
-        lines[0].starts_with("demo: cannot connect to the demo server at"),
-        "{lines:?}"
-    );
 }
 
 #[tokio::test]
@@ -134,22 +89,27 @@ async fn the_server_binary_serves_until_sigterm() {
         .expect("the server starts");
     let url = format!("http://127.0.0.1:{port}");
 
+    let countdown = ClientArgs {
+        server: url,
+        timeout: Duration::from_secs(5),
+        tls: Default::default(),
+        command: ClientCommand::Countdown {
+            start: 2,
+            interval: Duration::ZERO,
+        },
+    };
     let started = Instant::now();
     let output = loop {
-        let output = run(
-            CLIENT,
-            &["--server", &url, "countdown", "2", "--interval", "0s"],
-        )
-        .await;
-        if output.status.success() || started.elapsed() > Duration::from_secs(10) {
-            break output;
+        let mut out = Vec::new();
+        let result = run_client(&countdown, &mut out).await;
+        if result.is_ok() || started.elapsed() > Duration::from_secs(10) {
+            break result.map(|()| out);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        "2\n1\n",
-        "{output:?}"
+        String::from_utf8_lossy(&output.expect("the server answers")),
+        "2\n1\n"
     );
 
     let pid = server.id().to_string();

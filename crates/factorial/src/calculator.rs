@@ -4,7 +4,7 @@
 //! - n ≤ [`INLINE_MAX_N`]: computed right on the async runtime. Even the full view costs under
 //!   50 µs there (40 µs at n = 1000, release build), a pause the runtime absorbs like any other
 //!   short handler, and less than queueing for a worker could add.
-//! - larger n: computed on Tokio's blocking threads (`spawn_blocking`), at most `workers` at a
+//! - larger n: computed on Tokio's blocking threads (`spawn_blocking`), at most `max_big_factorials` at a
 //!   time (one per CPU core by default). Requests beyond that wait, without a thread, for a
 //!   permit of a semaphore — so a burst of large requests queues instead of oversubscribing the
 //!   CPU or starving the runtime, while small requests keep answering.
@@ -19,7 +19,7 @@
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
-use bookstore_platform::Metrics;
+use bookstore_layers::Metrics;
 use prometheus_client::metrics::gauge::Gauge;
 use tokio::sync::Semaphore;
 
@@ -70,19 +70,20 @@ impl Computed {
 #[derive(Clone, Debug)]
 pub struct Calculator {
     max_n: u64,
-    workers: NonZeroUsize,
+    max_big_factorials: NonZeroUsize,
     permits: Arc<Semaphore>,
     running: Gauge,
     waiting: Gauge,
 }
 
 impl Calculator {
-    /// Accepts n up to `max_n` and computes at most `workers` large factorials at once.
-    pub fn new(max_n: u64, workers: NonZeroUsize) -> Self {
+    /// Accepts n up to `max_n` and computes at most `max_big_factorials` large factorials at
+    /// once.
+    pub fn new(max_n: u64, max_big_factorials: NonZeroUsize) -> Self {
         Self {
             max_n,
-            workers,
-            permits: Arc::new(Semaphore::new(workers.get())),
+            max_big_factorials,
+            permits: Arc::new(Semaphore::new(max_big_factorials.get())),
             running: Gauge::default(),
             waiting: Gauge::default(),
         }
@@ -97,7 +98,7 @@ impl Calculator {
         );
         metrics.register(
             "factorial_computations_waiting",
-            "Large factorials waiting for a free worker",
+            "Large factorials waiting for their turn",
             self.waiting.clone(),
         );
     }
@@ -108,8 +109,8 @@ impl Calculator {
     }
 
     /// How many large factorials may be computed at once.
-    pub fn workers(&self) -> NonZeroUsize {
-        self.workers
+    pub fn max_big_factorials(&self) -> NonZeroUsize {
+        self.max_big_factorials
     }
 
     /// n!, or [`Error::AboveLimit`].
@@ -180,8 +181,11 @@ mod tests {
     /// Large enough to take a while even in an optimised build, within the default limit.
     const SLOW_N: u64 = crate::DEFAULT_MAX_N;
 
-    fn calculator(workers: usize) -> Calculator {
-        Calculator::new(crate::DEFAULT_MAX_N, NonZeroUsize::new(workers).unwrap())
+    fn calculator(max_big_factorials: usize) -> Calculator {
+        Calculator::new(
+            crate::DEFAULT_MAX_N,
+            NonZeroUsize::new(max_big_factorials).unwrap(),
+        )
     }
 
     #[tokio::test]
@@ -213,7 +217,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn large_requests_queue_for_workers_while_small_ones_answer_inline() {
+    async fn large_requests_queue_for_their_turn_while_small_ones_answer_inline() {
         let calculator = calculator(1);
         let burst: Vec<_> = (0..3)
             .map(|_| {
@@ -230,7 +234,7 @@ mod tests {
         while calculator.running.get() < 1 || calculator.waiting.get() < 2 {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        // Never more running than there are workers.
+        // Never more running than the limit.
         assert_eq!(calculator.running.get(), 1);
 
         let small = calculator

@@ -1,5 +1,5 @@
-//! Everything that can go wrong in the Factorial service, and which gRPC status each failure
-//! is. The mapping to `tonic::Status` is written once, here.
+//! Everything a request to the Factorial service can get wrong, and which gRPC status each
+//! failure is. The mapping to `tonic::Status` is written once, here.
 //!
 //! Input the API can never accept (negative, fractional, not a number, an unknown enum value) is
 //! `INVALID_ARGUMENT`. A well-formed n whose answer is beyond what the server gives — past the
@@ -7,13 +7,11 @@
 //! gRPC reserves for "past the valid range", so a client can tell "fix your input" from "this
 //! server will not go that far".
 
-use bookstore_platform::GrpcError;
-use bookstore_platform::server::ServeError;
+use bookstore_layers::GrpcError;
 use tonic::{Code, Status};
 
-use crate::math::FLOAT_MAX_N;
-
-/// A Factorial error: a bad request, or a server that could not run.
+/// A request the Factorial service refuses (what stops the process is a
+/// `bookstore_serve::ServeError`).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The legacy API got NaN or an infinity.
@@ -36,12 +34,14 @@ pub enum Error {
     },
     /// The legacy API's answer would not fit its 32-bit float.
     #[error(
-        "{value}! does not fit a 32-bit float (the legacy Factorial API goes up to {FLOAT_MAX_N}!); \
+        "{value}! does not fit a 32-bit float (the legacy Factorial API goes up to {max_n}!); \
          use bookstore.factorial.v1.FactorialService for exact results"
     )]
     FloatOverflow {
         /// The value sent.
         value: f32,
+        /// The largest n whose factorial fits.
+        max_n: u32,
     },
     /// A v1 request above the server's limit.
     #[error("n must be at most {max_n}, got {n}")]
@@ -57,12 +57,6 @@ pub enum Error {
     /// The computation was abandoned because the process is shutting down.
     #[error("the server is shutting down")]
     ShuttingDown,
-    /// The server failed.
-    #[error(transparent)]
-    Serve(#[from] ServeError),
-    /// The TLS files could not be used.
-    #[error("TLS: {0}")]
-    Tls(#[from] bookstore_platform::tls::TlsError),
 }
 
 impl GrpcError for Error {
@@ -74,14 +68,13 @@ impl GrpcError for Error {
             | Self::UnknownView(_) => Code::InvalidArgument,
             Self::FloatOverflow { .. } | Self::AboveLimit { .. } => Code::OutOfRange,
             Self::ShuttingDown => Code::Unavailable,
-            Self::Serve(_) | Self::Tls(_) => Code::Internal,
         }
     }
 }
 
 impl From<Error> for Status {
     fn from(error: Error) -> Self {
-        bookstore_platform::status::into_status(error)
+        bookstore_layers::into_status(error)
     }
 }
 
@@ -99,7 +92,10 @@ mod tests {
         assert_eq!(status.code(), Code::OutOfRange);
         assert_eq!(status.message(), "n must be at most 5, got 7");
 
-        let status = Status::from(Error::FloatOverflow { value: 35.0 });
+        let status = Status::from(Error::FloatOverflow {
+            value: 35.0,
+            max_n: 34,
+        });
         assert_eq!(status.code(), Code::OutOfRange);
         assert!(
             status

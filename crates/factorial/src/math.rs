@@ -62,7 +62,10 @@ pub fn legacy_factorial(value: f32) -> Result<f32, Error> {
         return Err(Error::NotWhole { value });
     }
     if value > FLOAT_MAX_N as f32 {
-        return Err(Error::FloatOverflow { value });
+        return Err(Error::FloatOverflow {
+            value,
+            max_n: FLOAT_MAX_N,
+        });
     }
     // Whole and within 0..=34, so the conversion is exact; 34! < 2^128, so is the product.
     let n = value as u128;

@@ -11,20 +11,18 @@
 //!
 //! The tests in this file share the CPU, so they take turns.
 
-use std::net::SocketAddr;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use bookstore_platform::Shutdown;
-use bookstore_platform::server::Listeners;
 use bookstore_proto::factorial::v1::factorial_service_client::FactorialServiceClient;
 use bookstore_proto::factorial::v1::{FactorialRequest, FactorialView};
 use bookstore_proto::legacy::Number;
 use bookstore_proto::legacy::factorial_client::FactorialClient;
+use bookstore_serve::ServeError;
+use bookstore_testing::{Running, spawn};
 use factorial::{Config, DEFAULT_MAX_N};
-use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
@@ -35,31 +33,22 @@ static CPU: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// The slowest request the server accepts by default: n! at the limit, written in base 10.
 const SLOW_N: u64 = DEFAULT_MAX_N;
 
+/// The service, with a channel to it.
 struct Server {
+    running: Running<ServeError>,
     channel: Channel,
-    admin: SocketAddr,
-    shutdown: Shutdown,
-    task: JoinHandle<Result<(), factorial::Error>>,
 }
 
 impl Server {
-    async fn start(workers: usize) -> Self {
-        let listeners = Listeners::ephemeral().await.unwrap();
-        let uri = format!("http://{}", listeners.grpc_addr());
-        let admin = listeners.admin_addr().unwrap();
+    async fn start(max_big_factorials: usize) -> Self {
         let config = Config {
-            workers: NonZeroUsize::new(workers),
+            max_big_factorials: NonZeroUsize::new(max_big_factorials),
             ..Config::default()
         };
-        let shutdown = Shutdown::new();
-        let task = tokio::spawn(factorial::run(listeners, config, shutdown.wait_owned()));
-        let channel = Channel::from_shared(uri).unwrap().connect_lazy();
-        Self {
-            channel,
-            admin,
-            shutdown,
-            task,
-        }
+        let running =
+            spawn(|listeners, shutdown| factorial::run(listeners, config, shutdown)).await;
+        let channel = Channel::from_shared(running.url()).unwrap().connect_lazy();
+        Self { running, channel }
     }
 
     /// Calls v1 for `n` (base 10 included: the slowest view).
@@ -82,7 +71,7 @@ impl Server {
 
     /// The server's computation gauges: (running, waiting).
     async fn queue(&self) -> (u64, u64) {
-        let text = reqwest::get(format!("http://{}/metrics", self.admin))
+        let text = reqwest::get(format!("http://{}/metrics", self.running.admin_addr()))
             .await
             .unwrap()
             .text()
@@ -111,8 +100,7 @@ impl Server {
     }
 
     async fn stop(self) {
-        self.shutdown.trigger();
-        self.task.await.unwrap().unwrap();
+        self.running.stop_cleanly().await;
     }
 }
 

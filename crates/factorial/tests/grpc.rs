@@ -1,44 +1,32 @@
 //! The Factorial service over the network: a real server on 127.0.0.1:0, called through tonic
 //! clients, for both APIs, every error case, health and metrics.
 
-use std::net::SocketAddr;
-
-use bookstore_platform::Shutdown;
-use bookstore_platform::server::Listeners;
 use bookstore_proto::factorial::v1::factorial_service_client::FactorialServiceClient;
 use bookstore_proto::factorial::v1::{FactorialRequest, FactorialResponse, FactorialView};
 use bookstore_proto::legacy::Number;
 use bookstore_proto::legacy::factorial_client::FactorialClient;
+use bookstore_serve::ServeError;
+use bookstore_testing::{Running, spawn};
 use factorial::Config;
 use num_bigint::BigUint;
-use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
+/// The service, with a channel to it.
 struct Server {
+    running: Running<ServeError>,
     channel: Channel,
-    admin: SocketAddr,
-    shutdown: Shutdown,
-    task: JoinHandle<Result<(), factorial::Error>>,
 }
 
 impl Server {
     async fn start(config: Config) -> Self {
-        let listeners = Listeners::ephemeral().await.unwrap();
-        let uri = format!("http://{}", listeners.grpc_addr());
-        let admin = listeners.admin_addr().unwrap();
-        let shutdown = Shutdown::new();
-        let task = tokio::spawn(factorial::run(listeners, config, shutdown.wait_owned()));
-        let channel = Channel::from_shared(uri).unwrap().connect_lazy();
-        Self {
-            channel,
-            admin,
-            shutdown,
-            task,
-        }
+        let running =
+            spawn(|listeners, shutdown| factorial::run(listeners, config, shutdown)).await;
+        let channel = Channel::from_shared(running.url()).unwrap().connect_lazy();
+        Self { running, channel }
     }
 
     async fn legacy(&self, value: f32) -> Result<f32, Status> {
@@ -60,8 +48,7 @@ impl Server {
     }
 
     async fn stop(self) {
-        self.shutdown.trigger();
-        self.task.await.unwrap().unwrap();
+        self.running.stop_cleanly().await;
     }
 }
 
@@ -219,7 +206,7 @@ async fn metrics_show_calls_by_code_and_the_computation_queue() {
     let server = Server::start(Config::default()).await;
     server.legacy(5.0).await.unwrap();
     server.legacy(35.0).await.unwrap_err();
-    let text = reqwest::get(format!("http://{}/metrics", server.admin))
+    let text = reqwest::get(format!("http://{}/metrics", server.running.admin_addr()))
         .await
         .unwrap()
         .text()

@@ -1,5 +1,6 @@
 //! Everything that stops a load test before it can report (failed requests during a test are
-//! not errors here: they are counted by status in the report).
+//! not errors here: they are counted by status in the report), and [`error_chain`], which puts a
+//! transport error's causes into the one line an [`Error`] reports.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,15 +11,15 @@ pub enum Error {
     /// A flag, or a combination of flags, makes no sense.
     #[error("{0}")]
     Invalid(String),
-    /// An `https://` address: TLS to gRPC targets is asked for with `--ca`; HTTP targets (the
-    /// web apps) serve plain HTTP.
+    /// An `https://` address: TLS to gRPC targets is asked for with `--upstream-ca`; HTTP
+    /// targets (the web apps) serve plain HTTP.
     #[error(
-        "https:// addresses are not used: pass --ca (and --cert/--key for mutual TLS) to call a gRPC target over TLS; HTTP targets are plain HTTP"
+        "https:// addresses are not used: pass --upstream-ca (and --upstream-cert/--upstream-key for mutual TLS) to call a gRPC target over TLS; HTTP targets are plain HTTP"
     )]
     TlsUnsupported,
     /// The TLS files could not be used.
     #[error("TLS: {0}")]
-    Tls(#[from] bookstore_platform::tls::TlsError),
+    Tls(#[from] bookstore_tls::TlsError),
     /// The target address is not a usable URI.
     #[error("invalid address {address:?}: {reason}")]
     Address {
@@ -69,4 +70,16 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+}
+
+/// An error and its causes on one line (transport errors hide the useful part in `source`).
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -14,21 +14,47 @@
 //! loadgen homepage --url http://127.0.0.1:5000/ -c 50 --rate 2000 -d 30s --plot homepage.svg
 //! loadgen health --addr http://127.0.0.1:50051 --wait-ready 5s
 //! ```
+//!
+//! The modules, each one concern, in the order a run goes through them:
+//! - `cli`: the command line as clap parses it ([`Cli`], [`Command`], [`RecommendArgs`],
+//!   [`LoadOptions`]), TLS flags included (the platform's `UpstreamTlsSettings`);
+//! - `plan`: the load options checked and resolved into a [`Plan`] (and its [`Stop`]);
+//! - `target`: what to call ([`TargetSpec`]): gRPC endpoints (plaintext or TLS) and HTTP URLs;
+//! - `caller`: one connection's handle that sends requests to a target;
+//! - `failure`: how a request failed, named as the specifications name it;
+//! - `engine`: the run: client threads, connections and streams, results merged;
+//! - `schedule`: when requests are sent and which are measured (closed loop, or the open
+//!   loop's fixed schedule and its pacer);
+//! - `progress`: the once-a-second progress line;
+//! - `stats`: the HDR histogram of latencies and the failures by kind
+//!   ([`LatencySummary`], [`CurvePoint`]);
+//! - `report`: the [`Report`], as text and JSON;
+//! - `plot`: the latency-by-percentile SVG;
+//! - `ready`: `--wait-ready`, the readiness probe ([`wait_ready`], [`Ready`]);
+//! - `error`: why loadgen could not run ([`Error`]).
 
-pub mod config;
-pub mod engine;
-pub mod error;
-pub mod plot;
-pub mod ready;
-pub mod report;
-pub mod stats;
-pub mod target;
+mod caller;
+mod cli;
+mod engine;
+mod error;
+mod failure;
+mod plan;
+mod plot;
+mod progress;
+mod ready;
+mod report;
+mod schedule;
+mod stats;
+mod target;
 
 use std::path::Path;
 
-pub use config::{Cli, Command, LoadOptions, Plan, Stop};
+pub use cli::{Cli, Command, LoadOptions, RecommendArgs};
 pub use error::Error;
+pub use plan::{Plan, Stop};
+pub use ready::{Ready, wait_ready};
 pub use report::Report;
+pub use stats::{CurvePoint, LatencySummary};
 pub use target::TargetSpec;
 
 /// Runs a load test and reports on it.
@@ -38,7 +64,7 @@ pub fn run_load(plan: &Plan) -> Result<Report, Error> {
 }
 
 /// Writes `reports` as one latency-percentile SVG plot.
-pub fn write_plot(path: &Path, title: &str, reports: &[Report]) -> Result<(), Error> {
+fn write_plot(path: &Path, title: &str, reports: &[Report]) -> Result<(), Error> {
     let series: Vec<plot::Series<'_>> = reports
         .iter()
         .map(|report| plot::Series {
@@ -58,7 +84,7 @@ pub enum Outcome {
     /// A load test ran.
     Load(Box<Report>),
     /// `--wait-ready` saw the target answer.
-    Ready(ready::Ready),
+    Ready(Ready),
     /// `plot` wrote its file.
     Plotted,
 }
@@ -97,7 +123,7 @@ pub fn execute(cli: Cli) -> Result<Outcome, Error> {
     };
     let plan = load.plan(target)?;
     if let Some(timeout) = load.wait_ready {
-        return ready::wait_ready(&plan.target, timeout).map(Outcome::Ready);
+        return wait_ready(&plan.target, timeout).map(Outcome::Ready);
     }
     let report = run_load(&plan)?;
     if let Some(path) = &load.json {

@@ -25,11 +25,11 @@ const COLOURS: [&str; 8] = [
 
 /// One line of the plot: a run's name and its curve.
 #[derive(Debug, Clone, Copy)]
-pub struct Series<'a> {
+pub(crate) struct Series<'a> {
     /// Legend text.
-    pub label: &'a str,
+    pub(crate) label: &'a str,
     /// The curve, by increasing percentile.
-    pub curve: &'a [CurvePoint],
+    pub(crate) curve: &'a [CurvePoint],
 }
 
 /// `-log10(1 - p)`, capped so 100% stays on the chart.
@@ -66,7 +66,7 @@ fn nines_label(n: u32) -> String {
 }
 
 /// The SVG document plotting `series` under `title`.
-pub fn svg(title: &str, series: &[Series<'_>]) -> String {
+pub(crate) fn svg(title: &str, series: &[Series<'_>]) -> String {
     let max_x = series
         .iter()
         .flat_map(|s| s.curve.iter())

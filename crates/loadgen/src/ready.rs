@@ -5,8 +5,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::error::Error;
-use crate::target::{TargetSpec, error_chain};
+use crate::caller::Caller;
+use crate::error::{Error, error_chain};
+use crate::target::TargetSpec;
 
 /// Pause between attempts: short, since start-up times of tens of milliseconds are measured.
 const RETRY_EVERY: Duration = Duration::from_millis(2);
@@ -35,7 +36,7 @@ pub fn wait_ready(target: &TargetSpec, timeout: Duration) -> Result<Ready, Error
         loop {
             attempts += 1;
             let attempt = async {
-                let mut caller = target.connect().await.map_err(|e| error_chain(&e))?;
+                let mut caller = Caller::connect(target).await.map_err(|e| error_chain(&e))?;
                 caller.call().await.map_err(|failure| failure.to_string())
             };
             let last = match tokio::time::timeout(ATTEMPT_TIMEOUT, attempt).await {

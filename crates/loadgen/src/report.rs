@@ -7,9 +7,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Plan;
 use crate::engine::RunResult;
 use crate::error::Error;
+use crate::plan::Plan;
 use crate::stats::{CurvePoint, LatencySummary};
 
 /// Everything a run measured, with how it was run.
@@ -54,7 +54,7 @@ pub struct Report {
 
 impl Report {
     /// The report of `result`, run as `plan` says.
-    pub fn new(plan: &Plan, result: &RunResult) -> Self {
+    pub(crate) fn new(plan: &Plan, result: &RunResult) -> Self {
         let requests = result.recorder.total();
         let elapsed_s = result.elapsed.as_secs_f64();
         let errors = result.recorder.failures();
@@ -172,7 +172,7 @@ impl fmt::Display for Report {
 }
 
 /// A latency in microseconds, in the unit that reads best.
-pub fn latency(us: f64) -> String {
+fn latency(us: f64) -> String {
     if us < 1_000.0 {
         format!("{us:.0}us")
     } else if us < 1_000_000.0 {
@@ -187,9 +187,10 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::config::Stop;
+    use crate::failure::Failure;
+    use crate::plan::Stop;
     use crate::stats::Recorder;
-    use crate::target::{Failure, TargetSpec};
+    use crate::target::TargetSpec;
 
     fn sample() -> Report {
         let plan = Plan {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use crate::target::Failure;
+use crate::failure::Failure;
 
 /// Highest latency the histogram tells apart (longer ones are recorded as this): one hour.
 const HIGHEST_NANOS: u64 = 3_600_000_000_000;
@@ -17,7 +17,7 @@ const SIGNIFICANT_FIGURES: u8 = 3;
 
 /// Latencies and outcomes of the requests of one thread (or, merged, of a whole test).
 #[derive(Debug, Clone)]
-pub struct Recorder {
+pub(crate) struct Recorder {
     latencies: Histogram<u64>,
     ok: u64,
     failures: HashMap<Failure, u64>,
@@ -39,7 +39,7 @@ impl Default for Recorder {
 impl Recorder {
     /// Records one finished request. Failed requests' latencies count too: a fast error is
     /// still an answer the client waited for.
-    pub fn record(&mut self, latency: Duration, outcome: Result<(), Failure>) {
+    pub(crate) fn record(&mut self, latency: Duration, outcome: Result<(), Failure>) {
         let nanos = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
         self.latencies.saturating_record(nanos.max(1));
         match outcome {
@@ -49,12 +49,12 @@ impl Recorder {
     }
 
     /// Adds reopened connections to the tally.
-    pub fn add_reconnects(&mut self, count: u64) {
+    pub(crate) fn add_reconnects(&mut self, count: u64) {
         self.reconnects += count;
     }
 
     /// Folds another thread's recorder into this one.
-    pub fn merge(&mut self, other: &Self) {
+    pub(crate) fn merge(&mut self, other: &Self) {
         self.latencies
             .add(&other.latencies)
             .expect("recorders share the same bounds");
@@ -66,22 +66,22 @@ impl Recorder {
     }
 
     /// Successful requests.
-    pub fn ok(&self) -> u64 {
+    pub(crate) fn ok(&self) -> u64 {
         self.ok
     }
 
     /// Every recorded request.
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.latencies.len()
     }
 
     /// Reopened connections.
-    pub fn reconnects(&self) -> u64 {
+    pub(crate) fn reconnects(&self) -> u64 {
         self.reconnects
     }
 
     /// Failed requests by kind, named as in reports (`grpc UNAVAILABLE`, `http 503`).
-    pub fn failures(&self) -> BTreeMap<String, u64> {
+    pub(crate) fn failures(&self) -> BTreeMap<String, u64> {
         self.failures
             .iter()
             .map(|(failure, count)| (failure.to_string(), *count))
@@ -89,7 +89,7 @@ impl Recorder {
     }
 
     /// The percentile summary.
-    pub fn summary(&self) -> LatencySummary {
+    pub(crate) fn summary(&self) -> LatencySummary {
         let h = &self.latencies;
         let at = |quantile: f64| micros(h.value_at_quantile(quantile));
         if h.is_empty() {
@@ -108,7 +108,7 @@ impl Recorder {
 
     /// Points of the latency-by-percentile curve, evenly spaced in "nines" (0, 90, 99, 99.9%,
     /// ...) up to the percentile the sample size supports, and the maximum.
-    pub fn curve(&self) -> Vec<CurvePoint> {
+    pub(crate) fn curve(&self) -> Vec<CurvePoint> {
         let h = &self.latencies;
         if h.is_empty() {
             return Vec::new();

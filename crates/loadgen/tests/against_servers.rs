@@ -109,12 +109,11 @@ async fn the_ceiling_answers_the_readiness_probe() {
     let addr = ceiling().await;
     let target =
         TargetSpec::recommend_legacy(&format!("http://{addr}"), Default::default()).unwrap();
-    let ready = tokio::task::spawn_blocking(move || {
-        loadgen::ready::wait_ready(&target, Duration::from_secs(5))
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let ready =
+        tokio::task::spawn_blocking(move || loadgen::wait_ready(&target, Duration::from_secs(5)))
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(ready.attempts, 1);
 }
 

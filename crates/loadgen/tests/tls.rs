@@ -1,17 +1,17 @@
 //! loadgen over mutual TLS, against a platform server that requires client certificates
 //! (certificates generated at run time).
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use bookstore_platform::Metrics;
-use bookstore_platform::config::ServerSettings;
-use bookstore_platform::server::{GrpcServer, Listeners};
-use bookstore_platform::shutdown::Shutdown;
-use bookstore_platform::testing::{DummyService, SpecialCases};
-use bookstore_platform::tls::dev_certs::DevCa;
-use bookstore_platform::tls::{ClientTls, TlsSettings};
+use bookstore_layers::Metrics;
 use bookstore_proto::testing::v1::dummy_service_server::DummyServiceServer;
-use loadgen::{Plan, Stop, TargetSpec};
+use bookstore_serve::{GrpcServer, ServeError, ServerSettings};
+use bookstore_testing::{DummyService, Running, SpecialCases, spawn};
+use bookstore_tls::dev_certs::DevCa;
+use bookstore_tls::{ClientTls, TlsSettings};
+use clap::Parser;
+use loadgen::{Cli, Outcome, Plan, Stop, TargetSpec};
 
 fn plan(target: TargetSpec) -> Plan {
     Plan {
@@ -28,33 +28,37 @@ fn plan(target: TargetSpec) -> Plan {
     }
 }
 
+/// Writes `text` to `name` in `dir`.
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The dummy service on a platform server that requires a client certificate signed by `ca`,
+/// with its own certificate (for the name `dummy`) and `ca.pem` written to `dir`.
+async fn mutual_tls_server(dir: &Path, ca: &DevCa) -> Running<ServeError> {
+    let server_cert = ca.issue_service("dummy").unwrap();
+    let settings = TlsSettings {
+        tls_cert: Some(write(dir, "server.pem", &server_cert.cert_pem)),
+        tls_key: Some(write(dir, "server.key", &server_cert.key_pem)),
+        tls_client_ca: Some(write(dir, "ca.pem", &ca.certificate().cert_pem)),
+        ..TlsSettings::default()
+    };
+    let server = GrpcServer::new(&ServerSettings::default(), &Metrics::new())
+        .tls(&settings)
+        .add_service(DummyServiceServer::new(DummyService::new(
+            SpecialCases::new(),
+        )));
+    spawn(|listeners, shutdown| server.serve(listeners, shutdown)).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drives_a_mutual_tls_server_with_a_client_certificate() {
     let dir = tempfile::tempdir().unwrap();
     let ca = DevCa::generate("loadgen test CA").unwrap();
-    let server_cert = ca.issue_service("dummy").unwrap();
-    let write = |name: &str, text: &str| {
-        let path = dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    };
-    let settings = TlsSettings {
-        tls_cert: Some(write("server.pem", &server_cert.cert_pem)),
-        tls_key: Some(write("server.key", &server_cert.key_pem)),
-        tls_client_ca: Some(write("ca.pem", &ca.certificate().cert_pem)),
-        ..TlsSettings::default()
-    };
-    let listeners = Listeners::bind("127.0.0.1", 0, None).await.unwrap();
-    let addr = listeners.grpc_addr().to_string();
-    let shutdown = Shutdown::new();
-    let server = GrpcServer::new(&ServerSettings::default(), &Metrics::new())
-        .tls(&settings)
-        .unwrap()
-        .add_service(DummyServiceServer::new(DummyService::new(
-            SpecialCases::new(),
-        )));
-    let stop = shutdown.wait_owned();
-    tokio::spawn(async move { server.serve(listeners, stop).await.unwrap() });
+    let running = mutual_tls_server(dir.path(), &ca).await;
+    let addr = running.addr().to_string();
 
     let client = ca.issue_service("loadgen").unwrap();
     let mutual = ClientTls::from_pem(
@@ -85,5 +89,47 @@ async fn drives_a_mutual_tls_server_with_a_client_certificate() {
         Err(error) => assert!(error.to_string().contains("connect"), "{error}"),
         Ok(report) => assert_eq!(report.ok, 0, "every call fails: {report:?}"),
     }
-    shutdown.trigger();
+    running.stop_cleanly().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_platform_upstream_tls_flags_reach_the_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = DevCa::generate("loadgen test CA").unwrap();
+    let running = mutual_tls_server(dir.path(), &ca).await;
+    let client = ca.issue_service("loadgen").unwrap();
+    let cert = write(dir.path(), "loadgen.pem", &client.cert_pem);
+    let key = write(dir.path(), "loadgen.key", &client.key_pem);
+    let path = |path: &Path| path.display().to_string();
+    let args = [
+        "loadgen".to_owned(),
+        "health".to_owned(),
+        "--addr".to_owned(),
+        running.addr().to_string(),
+        "-n".to_owned(),
+        "50".to_owned(),
+        "--warmup".to_owned(),
+        "0s".to_owned(),
+        "-q".to_owned(),
+        "--upstream-ca".to_owned(),
+        path(&dir.path().join("ca.pem")),
+        "--upstream-cert".to_owned(),
+        path(&cert),
+        "--upstream-key".to_owned(),
+        path(&key),
+        "--upstream-server-name".to_owned(),
+        "dummy".to_owned(),
+    ];
+    let cli = Cli::try_parse_from(args).unwrap();
+    let outcome = tokio::task::spawn_blocking(move || loadgen::execute(cli))
+        .await
+        .unwrap()
+        .unwrap();
+    let Outcome::Load(report) = outcome else {
+        panic!("not a load test: {outcome:?}")
+    };
+    assert_eq!(report.requests, 50, "{report:?}");
+    assert_eq!(report.ok, 50, "{report:?}");
+    assert!(report.endpoint.starts_with("https://"), "{report:?}");
+    running.stop_cleanly().await;
 }

@@ -1,9 +1,9 @@
-//! Everything that can go wrong in the marketplace, and what the visitor sees for each —
-//! written once, here.
+//! Everything a request to the marketplace can run into, and what the visitor sees for each —
+//! written once, here. (What stops the process is [`RunError`](crate::RunError).)
 
 use axum::http::StatusCode;
 
-/// A marketplace error.
+/// Why a page or an API call could not be answered as asked.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The query string asks for something the marketplace does not offer.
@@ -15,18 +15,6 @@ pub enum Error {
     /// A page failed to render (a bug: templates are checked at compile time).
     #[error("rendering the page failed: {0}")]
     Render(#[from] askama::Error),
-    /// The upstream address is malformed.
-    #[error("invalid Recommendations address: {0}")]
-    UpstreamAddress(#[from] tonic::transport::Error),
-    /// The TLS files for Recommendations could not be used.
-    #[error("TLS to Recommendations: {0}")]
-    Tls(#[from] bookstore_platform::tls::TlsError),
-    /// The listener could not be bound.
-    #[error(transparent)]
-    Bind(#[from] bookstore_platform::ServeError),
-    /// The HTTP server failed.
-    #[error("the HTTP server failed: {0}")]
-    Serve(#[from] std::io::Error),
 }
 
 /// What visitors read when recommendations cannot be fetched.
@@ -39,11 +27,7 @@ impl Error {
         match self {
             Self::BadQuery(_) => StatusCode::BAD_REQUEST,
             Self::Upstream(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Render(_)
-            | Self::UpstreamAddress(_)
-            | Self::Bind(_)
-            | Self::Serve(_)
-            | Self::Tls(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -52,11 +36,7 @@ impl Error {
         match self {
             Self::BadQuery(message) => message.clone(),
             Self::Upstream(_) => UNAVAILABLE_MESSAGE.to_owned(),
-            Self::Render(_)
-            | Self::UpstreamAddress(_)
-            | Self::Bind(_)
-            | Self::Serve(_)
-            | Self::Tls(_) => "Something went wrong on our side.".to_owned(),
+            Self::Render(_) => "Something went wrong on our side.".to_owned(),
         }
     }
 }

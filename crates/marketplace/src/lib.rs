@@ -11,21 +11,28 @@ pub mod pages;
 pub mod routes;
 pub mod upstream;
 
-use bookstore_platform::Metrics;
-use bookstore_platform::client::{UpstreamConfig, UpstreamOptions};
-use bookstore_platform::config::ServerSettings;
-use bookstore_platform::http::serve_http;
-use bookstore_platform::tls::{TlsError, UpstreamTlsSettings};
-use tokio::net::TcpListener;
+use bookstore_client::{UpstreamConfig, UpstreamError, UpstreamOptions};
+use bookstore_layers::Metrics;
+use bookstore_serve::{HttpServeArgs, Listeners, ServeError, ServiceDefaults, serve_http};
+use bookstore_tls::UpstreamTlsSettings;
 
 pub use error::Error;
 pub use routes::{AppState, router};
 pub use upstream::Recommendations;
 
-/// The default HTTP port, as in the tutorial.
-pub const DEFAULT_PORT: u16 = 5000;
 /// The default Recommendations port.
 pub const DEFAULT_RECOMMENDATIONS_PORT: u16 = 50051;
+
+/// What tells this service's serving flags from the others': its name and port.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MarketplaceService;
+
+impl ServiceDefaults for MarketplaceService {
+    const NAME: &'static str = "marketplace";
+    const PORT_ENV: &'static str = "MARKETPLACE_PORT";
+    /// The tutorial's port.
+    const DEFAULT_PORT: u16 = 5000;
+}
 
 /// The web app's configuration: flags, each with an environment variable.
 #[derive(clap::Parser, Clone, Debug, PartialEq, Eq)]
@@ -35,13 +42,9 @@ pub const DEFAULT_RECOMMENDATIONS_PORT: u16 = 50051;
     about = "The Marketplace web app of Online Books For You."
 )]
 pub struct Config {
-    /// Address to listen on.
-    #[arg(long, env = "BIND_HOST", default_value = "0.0.0.0")]
-    pub host: String,
-
-    /// HTTP port (pages, the JSON API and /metrics).
-    #[arg(long, env = "MARKETPLACE_PORT", default_value_t = DEFAULT_PORT)]
-    pub port: u16,
+    /// Where and how it serves.
+    #[command(flatten)]
+    pub serve: HttpServeArgs<MarketplaceService>,
 
     /// Host of the Recommendations service, as in the tutorial.
     #[arg(long, env = "RECOMMENDATIONS_HOST", default_value = "localhost")]
@@ -58,52 +61,56 @@ pub struct Config {
     /// TLS or mutual TLS to Recommendations.
     #[command(flatten)]
     pub upstream_tls: UpstreamTlsSettings,
-
-    /// Limits and shutdown.
-    #[command(flatten)]
-    pub server: ServerSettings,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self {
-            host: "0.0.0.0".to_owned(),
-            port: DEFAULT_PORT,
+            serve: HttpServeArgs::default(),
             recommendations_host: "localhost".to_owned(),
             recommendations_port: DEFAULT_RECOMMENDATIONS_PORT,
             upstream: UpstreamOptions::default(),
             upstream_tls: UpstreamTlsSettings::default(),
-            server: ServerSettings::default(),
         }
     }
 }
 
 impl Config {
     /// Where Recommendations is, how long calls to it may take, and how they are secured;
-    /// fails if the TLS files cannot be read.
-    pub fn upstream(&self) -> Result<UpstreamConfig, TlsError> {
-        let upstream = UpstreamConfig::new(
+    /// fails if the TLS files cannot be read or the address is malformed.
+    pub fn upstream(&self) -> Result<UpstreamConfig, UpstreamError> {
+        UpstreamConfig::from_settings(
+            "Recommendations",
             &self.recommendations_host,
             self.recommendations_port,
             &self.upstream,
-        );
-        Ok(upstream.with_tls(self.upstream_tls.load()?))
+            &self.upstream_tls,
+        )
     }
 }
 
-/// Serves the marketplace on `listener` until `shutdown` completes and in-flight requests have
-/// finished (or the grace period is over).
+/// Why the marketplace could not run (never a request's failure: those are [`Error`]).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Recommendations cannot be called as configured.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+    /// The server could not run.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+}
+
+/// Serves the marketplace on `listeners.main` until `shutdown` completes and in-flight
+/// requests have finished (or the grace period is over).
 pub async fn run(
-    listener: TcpListener,
+    listeners: Listeners,
     config: Config,
     shutdown: impl Future<Output = ()> + Send,
-) -> Result<(), Error> {
+) -> Result<(), RunError> {
     let metrics = Metrics::new();
     let upstream = config.upstream()?;
-    // Fails now on a malformed address, rather than in every server thread.
-    upstream.check()?;
     tracing::info!(
-        http = %listener.local_addr()?,
+        http = %listeners.main_addr(),
         recommendations = %upstream.uri(),
         "marketplace serving"
     );
@@ -117,7 +124,14 @@ pub async fn run(
             recommendations: Recommendations::new(channel, upstream.clone()),
         }))
     };
-    serve_http(listener, make_app, &metrics, &config.server, shutdown).await?;
+    serve_http(
+        listeners.main,
+        make_app,
+        &metrics,
+        &config.serve.server,
+        shutdown,
+    )
+    .await?;
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use bookstore_platform::client::{GrpcChannel, UpstreamConfig};
+use bookstore_client::{GrpcChannel, UpstreamConfig};
 use bookstore_proto::recommendations::v1;
 use bookstore_proto::recommendations::v1::recommendations_service_client::RecommendationsServiceClient;
 

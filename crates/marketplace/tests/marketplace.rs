@@ -1,20 +1,18 @@
 //! The marketplace against a real gRPC upstream on 127.0.0.1: a fake Recommendations service
 //! whose speed and availability each test controls.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bookstore_platform::Metrics;
-use bookstore_platform::client::UpstreamOptions;
-use bookstore_platform::config::ServerSettings;
-use bookstore_platform::server::{GrpcServer, Listeners};
-use bookstore_platform::shutdown::Shutdown;
+use bookstore_client::UpstreamOptions;
+use bookstore_layers::Metrics;
 use bookstore_proto::recommendations::v1;
 use bookstore_proto::recommendations::v1::recommendations_service_server::{
     RecommendationsService, RecommendationsServiceServer,
 };
-use marketplace::Config;
+use bookstore_serve::{GrpcServer, Listeners, ServeError, ServerSettings};
+use bookstore_testing::{Running, spawn, spawn_on};
+use marketplace::{Config, RunError};
 use tokio::net::TcpListener;
 use tonic::{Request, Response, Status};
 
@@ -59,29 +57,13 @@ impl RecommendationsService for FakeRecommendations {
     }
 }
 
-struct Running {
-    addr: SocketAddr,
-    shutdown: Shutdown,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.shutdown.trigger();
-    }
-}
-
-async fn start_upstream(listener: TcpListener, fake: FakeRecommendations) -> Running {
-    let listeners = Listeners {
-        grpc: listener,
-        admin: None,
-    };
-    let addr = listeners.grpc_addr();
-    let shutdown = Shutdown::new();
-    let stop = shutdown.wait_owned();
+/// The fake, served on the platform's gRPC server on `listeners`.
+fn start_upstream(listeners: Listeners, fake: FakeRecommendations) -> Running<ServeError> {
     let server = GrpcServer::new(&ServerSettings::default(), &Metrics::new())
         .add_service(RecommendationsServiceServer::new(fake));
-    tokio::spawn(async move { server.serve(listeners, stop).await.unwrap() });
-    Running { addr, shutdown }
+    spawn_on(listeners, |listeners, shutdown| {
+        server.serve(listeners, shutdown)
+    })
 }
 
 /// A port nothing listens on (yet).
@@ -94,9 +76,7 @@ async fn free_port() -> u16 {
         .port()
 }
 
-async fn start_marketplace(recommendations_port: u16) -> Running {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+async fn start_marketplace(recommendations_port: u16) -> Running<RunError> {
     let config = Config {
         recommendations_host: "127.0.0.1".into(),
         recommendations_port,
@@ -107,22 +87,18 @@ async fn start_marketplace(recommendations_port: u16) -> Running {
         },
         ..Config::default()
     };
-    let shutdown = Shutdown::new();
-    let stop = shutdown.wait_owned();
-    tokio::spawn(async move { marketplace::run(listener, config, stop).await.unwrap() });
-    Running { addr, shutdown }
+    spawn(|listeners, shutdown| marketplace::run(listeners, config, shutdown)).await
 }
 
-async fn get(base: &Running, path: &str) -> (u16, String) {
-    let response = reqwest::get(format!("http://{}{path}", base.addr))
-        .await
-        .unwrap();
+async fn get(base: &Running<RunError>, path: &str) -> (u16, String) {
+    let response = reqwest::get(format!("{}{path}", base.url())).await.unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
-async fn system(fake: FakeRecommendations) -> (Running, Running) {
-    let upstream = start_upstream(TcpListener::bind("127.0.0.1:0").await.unwrap(), fake).await;
-    let web = start_marketplace(upstream.addr.port()).await;
+async fn system(fake: FakeRecommendations) -> (Running<ServeError>, Running<RunError>) {
+    let listeners = Listeners::ephemeral().await.unwrap();
+    let upstream = start_upstream(listeners, fake);
+    let web = start_marketplace(upstream.addr().port()).await;
     (upstream, web)
 }
 
@@ -239,8 +215,8 @@ async fn recommendations_come_back_without_a_restart() {
     let web = start_marketplace(port).await;
     let (_, html) = get(&web, "/").await;
     assert!(html.contains("unavailable"));
-    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
-    let _upstream = start_upstream(listener, FakeRecommendations::default()).await;
+    let listeners = Listeners::bind("127.0.0.1", port, Some(0)).await.unwrap();
+    let _upstream = start_upstream(listeners, FakeRecommendations::default());
     let mut last = String::new();
     for _ in 0..50 {
         let (status, html) = get(&web, "/").await;
@@ -260,7 +236,7 @@ async fn request_id_reaches_the_upstream_and_comes_back() {
     let seen = fake.request_ids.clone();
     let (_upstream, web) = system(fake).await;
     let response = reqwest::Client::new()
-        .get(format!("http://{}/", web.addr))
+        .get(format!("{}/", web.url()))
         .header("x-request-id", "req-42")
         .send()
         .await
@@ -268,7 +244,7 @@ async fn request_id_reaches_the_upstream_and_comes_back() {
     assert_eq!(response.headers()["x-request-id"], "req-42");
     assert_eq!(*seen.lock().unwrap(), ["req-42"]);
     // Without one, the marketplace assigns an id and still propagates it.
-    let response = reqwest::get(format!("http://{}/", web.addr)).await.unwrap();
+    let response = reqwest::get(format!("{}/", web.url())).await.unwrap();
     let assigned = response.headers()["x-request-id"]
         .to_str()
         .unwrap()

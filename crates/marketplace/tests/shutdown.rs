@@ -5,14 +5,13 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bookstore_platform::Metrics;
-use bookstore_platform::config::ServerSettings;
-use bookstore_platform::server::{GrpcServer, Listeners};
-use bookstore_platform::shutdown::Shutdown;
+use bookstore_layers::Metrics;
 use bookstore_proto::recommendations::v1;
 use bookstore_proto::recommendations::v1::recommendations_service_server::{
     RecommendationsService, RecommendationsServiceServer,
 };
+use bookstore_serve::{GrpcServer, ServerSettings};
+use bookstore_testing::spawn;
 use tonic::{Request, Response, Status};
 
 /// Answers after a pause long enough to send SIGTERM while a page waits for it.
@@ -54,13 +53,10 @@ impl Drop for Process {
 
 #[tokio::test]
 async fn sigterm_lets_the_page_in_flight_finish_and_refuses_new_connections() {
-    let listeners = Listeners::bind("127.0.0.1", 0, None).await.unwrap();
-    let upstream_port = listeners.grpc_addr().port();
-    let upstream_stop = Shutdown::new();
     let server = GrpcServer::new(&ServerSettings::default(), &Metrics::new())
         .add_service(RecommendationsServiceServer::new(SlowRecommendations));
-    let stop = upstream_stop.wait_owned();
-    tokio::spawn(async move { server.serve(listeners, stop).await.unwrap() });
+    let upstream = spawn(|listeners, shutdown| server.serve(listeners, shutdown)).await;
+    let upstream_port = upstream.addr().port();
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -123,5 +119,5 @@ async fn sigterm_lets_the_page_in_flight_finish_and_refuses_new_connections() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "{status:?}");
-    upstream_stop.trigger();
+    upstream.stop_cleanly().await;
 }

@@ -1,5 +1,5 @@
-//! Everything that can go wrong in the nCr gateway, and which HTTP status each failure is. The
-//! mapping is written once, here:
+//! Everything a request to the nCr gateway can run into, and which HTTP status each failure
+//! is. The mapping is written once, here:
 //!
 //! | failure | status |
 //! |---|---|
@@ -13,10 +13,10 @@
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use bookstore_platform::server::ServeError;
 use tonic::Code;
 
-/// An nCr gateway error: a bad request, an upstream failure, or a gateway that could not run.
+/// Why the gateway could not answer a request: bad input, or an upstream failure. (What stops
+/// the process is [`RunError`](crate::RunError).)
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// `n` or `r` is not a whole number (negative, fractional, or not a number at all).
@@ -75,24 +75,6 @@ pub enum Error {
     /// The computation was abandoned because the process is shutting down.
     #[error("the gateway is shutting down")]
     ShuttingDown,
-    /// The Factorial service's address does not make a valid URI.
-    #[error("invalid factorial service address {uri}: {source}")]
-    UpstreamAddress {
-        /// The URI built from the configured host and port.
-        uri: String,
-        /// The cause.
-        #[source]
-        source: tonic::transport::Error,
-    },
-    /// The listener could not be bound.
-    #[error(transparent)]
-    Bind(#[from] ServeError),
-    /// The TLS files for the Factorial service could not be used.
-    #[error("TLS to the factorial service: {0}")]
-    Tls(#[from] bookstore_platform::tls::TlsError),
-    /// The HTTP server failed.
-    #[error("the HTTP server failed: {0}")]
-    Serve(#[source] std::io::Error),
 }
 
 /// The message clients see for a failure on our side or the upstream's.
@@ -129,9 +111,6 @@ impl Error {
             | Self::UpstreamTimeout { .. }
             | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             Self::UpstreamFault { .. } | Self::BadUpstreamAnswer(_) => StatusCode::BAD_GATEWAY,
-            Self::UpstreamAddress { .. } | Self::Bind(_) | Self::Serve(_) | Self::Tls(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
         }
     }
 

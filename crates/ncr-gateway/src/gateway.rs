@@ -28,16 +28,16 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Answers for n up to `max_n`, with factorials from `upstream` and at most `workers` big
-    /// divisions at once.
-    pub fn new(upstream: FactorialUpstream, max_n: u64, workers: NonZeroUsize) -> Self {
-        Self::sharing(upstream, max_n, Self::division_permits(workers))
+    /// Answers for n up to `max_n`, with factorials from `upstream` and at most
+    /// `max_big_divisions` big divisions at once.
+    pub fn new(upstream: FactorialUpstream, max_n: u64, max_big_divisions: NonZeroUsize) -> Self {
+        Self::sharing(upstream, max_n, Self::division_permits(max_big_divisions))
     }
 
     /// The limit on big divisions at once, for gateways that share one
     /// ([`Gateway::sharing`]).
-    pub fn division_permits(workers: NonZeroUsize) -> Arc<Semaphore> {
-        Arc::new(Semaphore::new(workers.get()))
+    pub fn division_permits(max_big_divisions: NonZeroUsize) -> Arc<Semaphore> {
+        Arc::new(Semaphore::new(max_big_divisions.get()))
     }
 
     /// A gateway drawing on `permits` for its big divisions, shared with other gateways (one
@@ -96,8 +96,8 @@ impl Gateway {
 mod tests {
     use std::time::Duration;
 
-    use bookstore_platform::client::UpstreamOptions;
-    use bookstore_platform::{Metrics, UpstreamConfig};
+    use bookstore_client::{UpstreamConfig, UpstreamOptions};
+    use bookstore_layers::Metrics;
 
     use super::*;
 

@@ -4,7 +4,7 @@
 //! to the Factorial service's `bookstore.factorial.v1` API over one long-lived, lazily connected
 //! channel (see [`routes`] for the JSON, [`ncr`] for when `"ncr"` is a number and when a
 //! string, [`error`] for the statuses). Request ids, HTTP metrics at `/metrics`, a request
-//! timeout and graceful shutdown come from `bookstore-platform`.
+//! timeout and graceful shutdown come from the platform crates (`crates/platform/`).
 //!
 //! [`run`] takes an already-bound listener and a shutdown future, so tests can bind port 0 and
 //! stop the gateway at will.
@@ -17,19 +17,15 @@ pub mod upstream;
 
 use std::num::NonZeroUsize;
 
-use bookstore_platform::client::UpstreamOptions;
-use bookstore_platform::config::ServerSettings;
-use bookstore_platform::http::serve_http;
-use bookstore_platform::tls::{TlsError, UpstreamTlsSettings};
-use bookstore_platform::{Metrics, UpstreamConfig};
-use tokio::net::TcpListener;
+use bookstore_client::{UpstreamConfig, UpstreamError, UpstreamOptions};
+use bookstore_layers::Metrics;
+use bookstore_serve::{HttpServeArgs, Listeners, ServeError, ServiceDefaults, serve_http};
+use bookstore_tls::UpstreamTlsSettings;
 
 pub use error::Error;
 pub use gateway::Gateway;
 pub use upstream::FactorialUpstream;
 
-/// The default HTTP port.
-pub const DEFAULT_PORT: u16 = 5001;
 /// Where the Factorial service is by default.
 pub const DEFAULT_FACTORIAL_HOST: &str = "localhost";
 /// The Factorial service's default port.
@@ -37,6 +33,16 @@ pub const DEFAULT_FACTORIAL_PORT: u16 = 50052;
 /// The default largest n: the Factorial service's own default limit, so that every n this
 /// gateway accepts, the service computes.
 pub const DEFAULT_MAX_N: u64 = 100_000;
+
+/// What tells this service's serving flags from the others': its name and port.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NcrGatewayService;
+
+impl ServiceDefaults for NcrGatewayService {
+    const NAME: &'static str = "ncr-gateway";
+    const PORT_ENV: &'static str = "NCR_GATEWAY_PORT";
+    const DEFAULT_PORT: u16 = 5001;
+}
 
 /// The gateway's configuration: flags, each with an environment variable.
 ///
@@ -51,13 +57,9 @@ pub const DEFAULT_MAX_N: u64 = 100_000;
     long_about = None
 )]
 pub struct Config {
-    /// Address to listen on.
-    #[arg(long, env = "BIND_HOST", default_value = "0.0.0.0")]
-    pub host: String,
-
-    /// HTTP port.
-    #[arg(long, env = "NCR_GATEWAY_PORT", default_value_t = DEFAULT_PORT)]
-    pub port: u16,
+    /// Where and how it serves.
+    #[command(flatten)]
+    pub serve: HttpServeArgs<NcrGatewayService>,
 
     /// Host name or address of the Factorial service (the article's HOST).
     #[arg(long, env = "FACTORIAL_HOST", default_value = DEFAULT_FACTORIAL_HOST)]
@@ -80,62 +82,67 @@ pub struct Config {
     /// TLS or mutual TLS to the Factorial service.
     #[command(flatten)]
     pub upstream_tls: UpstreamTlsSettings,
-
-    /// Limits and shutdown.
-    #[command(flatten)]
-    pub server: ServerSettings,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self {
-            host: "0.0.0.0".to_owned(),
-            port: DEFAULT_PORT,
+            serve: HttpServeArgs::default(),
             factorial_host: DEFAULT_FACTORIAL_HOST.to_owned(),
             factorial_port: DEFAULT_FACTORIAL_PORT,
             max_n: DEFAULT_MAX_N,
             upstream: UpstreamOptions::default(),
             upstream_tls: UpstreamTlsSettings::default(),
-            server: ServerSettings::default(),
         }
     }
 }
 
 impl Config {
-    /// How to reach the Factorial service; fails if its TLS files cannot be read.
-    pub fn factorial_upstream(&self) -> Result<UpstreamConfig, TlsError> {
-        Ok(
-            UpstreamConfig::new(&self.factorial_host, self.factorial_port, &self.upstream)
-                .with_tls(self.upstream_tls.load()?),
+    /// How to reach the Factorial service; fails if its TLS files cannot be read or its address
+    /// is malformed.
+    pub fn factorial_upstream(&self) -> Result<UpstreamConfig, UpstreamError> {
+        UpstreamConfig::from_settings(
+            "the factorial service",
+            &self.factorial_host,
+            self.factorial_port,
+            &self.upstream,
+            &self.upstream_tls,
         )
     }
 }
 
-/// Serves on `listener` until `shutdown` completes and in-flight requests have finished (or the
-/// grace period is over). The Factorial service need not be up: the channel connects on first
-/// use and reconnects by itself.
+/// Why the gateway could not run (never a request's failure: those are [`Error`]).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The Factorial service cannot be called as configured.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+    /// The server could not run.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+}
+
+/// Serves on `listeners.main` until `shutdown` completes and in-flight requests have finished
+/// (or the grace period is over). The Factorial service need not be up: the channel connects on
+/// first use and reconnects by itself.
 pub async fn run(
-    listener: TcpListener,
+    listeners: Listeners,
     config: Config,
     shutdown: impl Future<Output = ()> + Send,
-) -> Result<(), Error> {
+) -> Result<(), RunError> {
     let metrics = Metrics::new();
     let factorial = config.factorial_upstream()?;
-    // Fails now on a malformed address, rather than in every server thread.
-    factorial.check().map_err(|source| Error::UpstreamAddress {
-        uri: factorial.uri(),
-        source,
-    })?;
     tracing::info!(
-        http = ?listener.local_addr().ok(),
+        http = %listeners.main_addr(),
         factorial = %factorial.uri(),
         max_n = config.max_n,
         "ncr-gateway serving"
     );
-    let workers = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
+    // Big divisions run off the runtime, at most one per CPU this process may use.
+    let cpus = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
     let (max_n, permits, app_metrics) = (
         config.max_n,
-        Gateway::division_permits(workers),
+        Gateway::division_permits(cpus),
         metrics.clone(),
     );
     // Built once per server thread: each gets its own channel, on its own runtime, and all
@@ -149,9 +156,15 @@ pub async fn run(
             permits.clone(),
         )))
     };
-    serve_http(listener, make_app, &metrics, &config.server, shutdown)
-        .await
-        .map_err(Error::Serve)
+    serve_http(
+        listeners.main,
+        make_app,
+        &metrics,
+        &config.serve.server,
+        shutdown,
+    )
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

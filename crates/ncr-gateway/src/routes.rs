@@ -15,7 +15,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use bookstore_platform::middleware::REQUEST_ID_HEADER;
+use bookstore_layers::REQUEST_ID_HEADER;
 use serde::Serialize;
 use serde_json::Value;
 

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use bookstore_platform::{GrpcChannel, Metrics, UpstreamConfig};
+use bookstore_client::{GrpcChannel, UpstreamConfig, UpstreamError};
+use bookstore_layers::Metrics;
 use bookstore_proto::factorial::v1::factorial_service_client::FactorialServiceClient;
 use bookstore_proto::factorial::v1::{FactorialRequest, FactorialView};
 use num_bigint::BigUint;
@@ -22,13 +23,8 @@ pub struct FactorialUpstream {
 impl FactorialUpstream {
     /// A client of the service at `config`, connecting on first use and recording
     /// `grpc_client_*` metrics into `metrics`.
-    pub fn connect_lazy(config: UpstreamConfig, metrics: &Metrics) -> Result<Self, Error> {
-        let channel = config
-            .channel(metrics)
-            .map_err(|source| Error::UpstreamAddress {
-                uri: config.uri(),
-                source,
-            })?;
+    pub fn connect_lazy(config: UpstreamConfig, metrics: &Metrics) -> Result<Self, UpstreamError> {
+        let channel = config.channel(metrics)?;
         Ok(Self {
             client: FactorialServiceClient::new(channel),
             config: Arc::new(config),

@@ -5,11 +5,39 @@
 //! The file format is TOML, one `[[book]]` table per book (see `data/catalog.toml`, which is
 //! compiled in as the default).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::error::Error;
+/// Why a catalog cannot be served: each stops the service at start-up with one line.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// The catalog file could not be read.
+    #[error("cannot read catalog {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The catalog is not valid TOML of the expected shape.
+    #[error("catalog {origin} is malformed: {message}")]
+    Parse {
+        /// The file, or "built-in".
+        origin: String,
+        /// What the parser said, with the line.
+        message: String,
+    },
+    /// The catalog breaks a rule (duplicate id, empty title, unknown category, ...).
+    #[error("catalog {origin} is invalid: {problem}")]
+    Invalid {
+        /// The file, or "built-in".
+        origin: String,
+        /// Which book and which rule.
+        problem: String,
+    },
+}
 
 /// The catalog compiled into the binary.
 pub const BUILT_IN_CATALOG: &str = include_str!("../data/catalog.toml");
@@ -129,13 +157,13 @@ struct CatalogFile {
 
 impl Catalog {
     /// The catalog compiled into the binary.
-    pub fn built_in() -> Result<Self, Error> {
+    pub fn built_in() -> Result<Self, CatalogError> {
         Self::parse(BUILT_IN_CATALOG, "built-in")
     }
 
     /// Reads and validates a catalog file.
-    pub fn load(path: &Path) -> Result<Self, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::CatalogRead {
+    pub fn load(path: &Path) -> Result<Self, CatalogError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
             path: path.to_owned(),
             source,
         })?;
@@ -143,12 +171,12 @@ impl Catalog {
     }
 
     /// Parses and validates catalog text; `origin` names it in errors.
-    pub fn parse(text: &str, origin: &str) -> Result<Self, Error> {
-        let file: CatalogFile = toml::from_str(text).map_err(|error| Error::CatalogParse {
+    pub fn parse(text: &str, origin: &str) -> Result<Self, CatalogError> {
+        let file: CatalogFile = toml::from_str(text).map_err(|error| CatalogError::Parse {
             origin: origin.to_owned(),
             message: error.message().to_owned() + &line_of(text, error.span()),
         })?;
-        let invalid = |problem: String| Error::CatalogInvalid {
+        let invalid = |problem: String| CatalogError::Invalid {
             origin: origin.to_owned(),
             problem,
         };

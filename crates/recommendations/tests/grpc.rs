@@ -4,50 +4,22 @@
 use std::collections::HashSet;
 use std::process::Command;
 
-use bookstore_platform::server::Listeners;
-use bookstore_platform::shutdown::Shutdown;
 use bookstore_proto::legacy;
 use bookstore_proto::legacy::recommendations_client::RecommendationsClient;
 use bookstore_proto::recommendations::v1;
 use bookstore_proto::recommendations::v1::recommendations_service_client::RecommendationsServiceClient;
-use recommendations::{Catalog, Category, Config};
+use bookstore_testing::{Running, spawn};
+use recommendations::{Catalog, Category, Config, RunError};
 use tonic::Code;
-use tonic::transport::Channel;
 
-struct Server {
-    channel: Channel,
-    shutdown: Shutdown,
-    task: tokio::task::JoinHandle<Result<(), recommendations::Error>>,
-}
-
-async fn start() -> Server {
-    let listeners = Listeners::ephemeral().await.unwrap();
-    let url = format!("http://{}", listeners.grpc_addr());
-    let shutdown = Shutdown::new();
-    let task = tokio::spawn(recommendations::run(
-        listeners,
-        Config::default(),
-        shutdown.wait_owned(),
-    ));
-    let channel = Channel::from_shared(url).unwrap().connect().await.unwrap();
-    Server {
-        channel,
-        shutdown,
-        task,
-    }
-}
-
-impl Server {
-    async fn stop(self) {
-        self.shutdown.trigger();
-        self.task.await.unwrap().unwrap();
-    }
+async fn start() -> Running<RunError> {
+    spawn(|listeners, shutdown| recommendations::run(listeners, Config::default(), shutdown)).await
 }
 
 #[tokio::test]
 async fn legacy_api_serves_the_tutorials_categories() {
     let server = start().await;
-    let mut client = RecommendationsClient::new(server.channel.clone());
+    let mut client = RecommendationsClient::new(server.channel().await);
     let catalog = Catalog::built_in().unwrap();
     for (value, category) in [
         (legacy::BookCategory::Mystery, Category::Mystery),
@@ -84,13 +56,13 @@ async fn legacy_api_serves_the_tutorials_categories() {
             "distinct"
         );
     }
-    server.stop().await;
+    server.stop_cleanly().await;
 }
 
 #[tokio::test]
 async fn legacy_api_errors() {
     let server = start().await;
-    let mut client = RecommendationsClient::new(server.channel.clone());
+    let mut client = RecommendationsClient::new(server.channel().await);
     let cases = [
         ((1, 7, 3), Code::NotFound, "Category not found"),
         ((1, -1, 3), Code::NotFound, "Category not found"),
@@ -114,13 +86,13 @@ async fn legacy_api_errors() {
         let status = client.recommend(request).await.unwrap_err();
         assert_eq!((status.code(), status.message()), (code, message));
     }
-    server.stop().await;
+    server.stop_cleanly().await;
 }
 
 #[tokio::test]
 async fn v1_api_serves_every_category() {
     let server = start().await;
-    let mut client = RecommendationsServiceClient::new(server.channel.clone());
+    let mut client = RecommendationsServiceClient::new(server.channel().await);
     let listed = client
         .list_categories(v1::ListCategoriesRequest {})
         .await
@@ -141,13 +113,13 @@ async fn v1_api_serves_every_category() {
                 .all(|b| b.category == summary.category && !b.title.is_empty())
         );
     }
-    server.stop().await;
+    server.stop_cleanly().await;
 }
 
 #[tokio::test]
 async fn v1_api_errors() {
     let server = start().await;
-    let mut client = RecommendationsServiceClient::new(server.channel.clone());
+    let mut client = RecommendationsServiceClient::new(server.channel().await);
     let cases = [
         ((1, 0, 3), Code::InvalidArgument, "category is required"),
         ((1, 99, 3), Code::NotFound, "Category not found"),
@@ -171,25 +143,19 @@ async fn v1_api_errors() {
         let status = client.recommend(request).await.unwrap_err();
         assert_eq!((status.code(), status.message()), (code, message));
     }
-    server.stop().await;
+    server.stop_cleanly().await;
 }
 
 #[tokio::test]
 async fn a_seed_makes_the_server_reproducible() {
     async fn answers(seed: u64) -> Vec<i64> {
-        let listeners = Listeners::ephemeral().await.unwrap();
-        let url = format!("http://{}", listeners.grpc_addr());
-        let shutdown = Shutdown::new();
         let config = Config {
             seed: Some(seed),
             ..Config::default()
         };
-        let task = tokio::spawn(recommendations::run(
-            listeners,
-            config,
-            shutdown.wait_owned(),
-        ));
-        let mut client = RecommendationsServiceClient::connect(url).await.unwrap();
+        let server =
+            spawn(|listeners, shutdown| recommendations::run(listeners, config, shutdown)).await;
+        let mut client = RecommendationsServiceClient::new(server.channel().await);
         let mut ids = Vec::new();
         for _ in 0..4 {
             let request = v1::RecommendRequest {
@@ -208,8 +174,7 @@ async fn a_seed_makes_the_server_reproducible() {
                     .map(|b| b.id),
             );
         }
-        shutdown.trigger();
-        task.await.unwrap().unwrap();
+        server.stop_cleanly().await;
         ids
     }
     assert_eq!(answers(11).await, answers(11).await);

@@ -1,0 +1,13 @@
+//! Integration tests of the middleware against real servers on `127.0.0.1:0`, through the
+//! test harness (`bookstore-testing`): errors mapped and logged, panics caught, metrics
+//! counted, and faults — malformed messages, vanishing clients, oversized requests — answered
+//! right.
+//!
+//! One test binary (rather than one per file) so the suite links once.
+
+mod client_metrics;
+mod errors;
+mod faults;
+mod metrics;
+mod panics;
+mod stack;

@@ -1,0 +1,55 @@
+//! The admin HTTP endpoint of a gRPC service: Prometheus metrics at `GET /metrics` and the
+//! serving state at `GET /healthz`, on its own port so scraping never competes with gRPC
+//! traffic. It keeps answering while the server drains, so the drain itself can be watched.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tokio::net::TcpListener;
+
+use bookstore_layers::Metrics;
+
+/// The content type of the OpenMetrics text format `prometheus-client` writes.
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// `GET /metrics`, to merge into any axum app.
+pub(crate) fn metrics_router(metrics: Metrics) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || {
+            let metrics = metrics.clone();
+            async move { ([(CONTENT_TYPE, OPENMETRICS)], metrics.encode()).into_response() }
+        }),
+    )
+}
+
+/// Serves `/metrics` and `/healthz` on `listener` until `shutdown` completes. `/healthz`
+/// answers 200 while `serving` is set and 503 once it is cleared (the server is draining), so
+/// HTTP health checks see what `grpc.health.v1` says: Docker's, and Kubernetes probes where the
+/// gRPC port needs TLS, which its native gRPC probes cannot speak.
+pub(crate) async fn serve_admin(
+    listener: TcpListener,
+    metrics: Metrics,
+    serving: Arc<AtomicBool>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let healthz = get(move || {
+        let serving = serving.load(Ordering::Relaxed);
+        async move {
+            if serving {
+                (StatusCode::OK, "serving\n")
+            } else {
+                (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n")
+            }
+        }
+    });
+    let app = metrics_router(metrics).route("/healthz", healthz);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
