@@ -10,9 +10,11 @@
 //! Our servers serve thread-per-core (`bookstore_serve::ServerThreads`), a runtime arrangement
 //! that by itself makes this same bare server much faster; [`serve_on_threads`] is the ceiling
 //! with that arrangement and nothing else of ours, so that the middleware's cost can still be
-//! read off like for like.
+//! read off like for like. [`serve_with_reuseport`] is the usual alternative arrangement (one
+//! listening socket per thread, `SO_REUSEPORT`), kept to compare the two.
 
 pub mod error;
+mod reuseport;
 
 use bookstore_proto::legacy::recommendations_server::{Recommendations, RecommendationsServer};
 use bookstore_proto::legacy::{BookRecommendation, RecommendationRequest, RecommendationResponse};
@@ -24,6 +26,7 @@ use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status};
 
 pub use error::Error;
+pub use reuseport::serve_with_reuseport;
 
 /// The default port: one above the real service's, so both can run at once.
 pub const DEFAULT_PORT: u16 = 50061;

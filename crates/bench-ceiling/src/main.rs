@@ -21,6 +21,11 @@ struct Cli {
     /// tonic's defaults on tokio's multi-threaded runtime.
     #[arg(long, default_value_t = 0)]
     server_threads: usize,
+
+    /// With --server-threads: give each thread a listening socket of its own (SO_REUSEPORT)
+    /// instead of handing it connections accepted on one, to compare the two arrangements.
+    #[arg(long, requires = "server_threads")]
+    reuseport: bool,
 }
 
 #[tokio::main]
@@ -28,9 +33,6 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let addr = SocketAddr::from(([127, 0, 0, 1], cli.port));
     let result = async {
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| Error::Bind { addr, source })?;
         let mut terminate =
             signal(SignalKind::terminate()).expect("installing a SIGTERM handler cannot fail");
         let shutdown = async move {
@@ -39,6 +41,12 @@ async fn main() -> ExitCode {
                 _ = terminate.recv() => {}
             }
         };
+        if cli.reuseport {
+            return bench_ceiling::serve_with_reuseport(addr, cli.server_threads, shutdown).await;
+        }
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| Error::Bind { addr, source })?;
         match cli.server_threads {
             0 => bench_ceiling::serve(listener, shutdown).await,
             threads => bench_ceiling::serve_on_threads(listener, threads, shutdown).await,
