@@ -3,23 +3,20 @@
 //! that went away while sending its request (the request body notices, the error log and the
 //! metrics record the call as `CANCELLED`, whatever tonic then answers to nobody).
 //!
-//! [`CallContextLayer`], the outermost layer of the [`ServerStack`](crate::ServerStack), puts a
-//! fresh [`CallContext`] into each request's extensions. Every layer inside that needs it takes a
-//! clone when the call starts and keeps it beside the call — in its response future, or in the
-//! request or response body it wraps — so a fact reaches the observers whichever task or thread
-//! raises it (a handler that reads its request stream on a task of its own included). A layer
-//! used without the context layer outside it (in a test, say) finds no context and records
-//! nothing.
+//! The context lives in the request's extensions: the first layer of a call that needs it (in
+//! the server stack, the metrics) puts it there, and every layer inside takes a clone of the same
+//! one when the call starts and keeps it beside the call — in its response future, or in the
+//! request or response body it wraps. So each layer works alone as well as in the stack, and a
+//! fact reaches the observers whichever task or thread of the process raises it.
 //!
-//! Typed per-call state rather than a side channel: one small allocation per call, shared by
-//! reference counting, and nothing that depends on which poll of which task runs where.
+//! Typed per-call state rather than a side channel: it costs two small allocations per call
+//! (the shared facts and the extensions' box for them), ~770 instructions in all
+//! (BENCHMARKS.md), and depends on nothing about which poll of which task runs where.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
 
 use http::Request;
-use tower::{Layer, Service};
 
 /// The facts of one call, shared by its layers. Cheap to clone.
 #[derive(Clone, Debug, Default)]
@@ -34,9 +31,12 @@ struct Facts {
 }
 
 impl CallContext {
-    /// The context of `request`, if a [`CallContextLayer`] outside gave it one.
-    pub(crate) fn of<B>(request: &Request<B>) -> Option<Self> {
-        request.extensions().get::<Self>().cloned()
+    /// The context of `request`, made and attached to it if no layer outside has done so.
+    pub(crate) fn of<B>(request: &mut Request<B>) -> Self {
+        request
+            .extensions_mut()
+            .get_or_insert_default::<Self>()
+            .clone()
     }
 
     /// Records a caught panic's message (the first one, if a call panics more than once);
@@ -61,75 +61,30 @@ impl CallContext {
     }
 }
 
-/// Gives every call a fresh [`CallContext`], in its request's extensions.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct CallContextLayer;
-
-impl<S> Layer<S> for CallContextLayer {
-    type Service = WithCallContext<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        WithCallContext { inner }
-    }
-}
-
-/// The service made by [`CallContextLayer`].
-#[derive(Clone, Debug)]
-pub struct WithCallContext<S> {
-    inner: S,
-}
-
-impl<S, B> Service<Request<B>> for WithCallContext<S>
-where
-    S: Service<Request<B>>,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = S::Future;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        request.extensions_mut().insert(CallContext::default());
-        self.inner.call(request)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn clones_share_the_facts_and_the_first_panic_is_kept() {
-        let context = CallContext::default();
-        let seen_by_observer = context.clone();
-        assert!(!seen_by_observer.client_gone());
-        assert_eq!(seen_by_observer.panic_message(), None);
+    fn the_layers_of_one_call_share_its_facts_and_the_first_panic_is_kept() {
+        let mut request = Request::new(());
+        let outer = CallContext::of(&mut request);
+        let inner = CallContext::of(&mut request);
+        assert!(!outer.client_gone());
+        assert_eq!(outer.panic_message(), None);
 
-        context.record_panic(|| "first".to_owned());
-        context.record_panic(|| unreachable!("a second panic's message is never built"));
-        context.record_client_gone();
-        assert_eq!(seen_by_observer.panic_message(), Some("first"));
-        assert!(seen_by_observer.client_gone());
+        inner.record_panic(|| "first".to_owned());
+        inner.record_panic(|| unreachable!("a second panic's message is never built"));
+        inner.record_client_gone();
+        assert_eq!(outer.panic_message(), Some("first"));
+        assert!(outer.client_gone());
     }
 
     #[test]
-    fn the_layer_gives_each_request_its_own_context() {
-        let mut service = CallContextLayer.layer(tower::service_fn(|request: Request<()>| {
-            std::future::ready(Ok::<_, std::convert::Infallible>(CallContext::of(&request)))
-        }));
-        let first = futures_util::FutureExt::now_or_never(service.call(Request::new(())))
-            .unwrap()
-            .unwrap()
-            .expect("the request carries a context");
-        let second = futures_util::FutureExt::now_or_never(service.call(Request::new(())))
-            .unwrap()
-            .unwrap()
-            .expect("the request carries a context");
+    fn calls_do_not_share_a_context() {
+        let first = CallContext::of(&mut Request::new(()));
+        let second = CallContext::of(&mut Request::new(()));
         first.record_client_gone();
-        assert!(!second.client_gone(), "calls do not share a context");
-        assert_eq!(CallContext::of(&Request::new(())).map(|_| ()), None);
+        assert!(!second.client_gone());
     }
 }

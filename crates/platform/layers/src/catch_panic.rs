@@ -76,8 +76,8 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let context = CallContext::of(&request);
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let context = Some(CallContext::of(&mut request));
         let inner = match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
             Ok(future) => Some(future),
             Err(payload) => {

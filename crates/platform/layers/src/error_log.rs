@@ -149,14 +149,15 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let context = CallContext::of(&mut request);
         let pending = PendingReport {
             reporter: self.reporter.clone(),
             // The path only (the method's name): one shared buffer to count, not the whole URI.
             path: request.uri().path_and_query().cloned(),
             request_id: request.headers().get(&REQUEST_ID).cloned(),
             started: Instant::now(),
-            context: CallContext::of(&request),
+            context,
             outcome: Outcome::Open,
         };
         // A service error (not a status) ends the call without a response: the server answers
@@ -172,7 +173,7 @@ pub struct PendingReport {
     request_id: Option<HeaderValue>,
     started: Instant,
     /// Where a panic's message and a client gone mid-request are recorded.
-    context: Option<CallContext>,
+    context: CallContext,
     outcome: Outcome,
 }
 
@@ -221,7 +222,7 @@ impl PendingReport {
     /// answers (tonic: UNKNOWN "h2 protocol error", or INTERNAL "Missing request message"),
     /// nobody is there to read it, and the call is reported as cancelled.
     fn client_gone(&self) -> bool {
-        self.context.as_ref().is_some_and(CallContext::client_gone)
+        self.context.client_gone()
     }
 }
 
@@ -261,11 +262,7 @@ impl Drop for PendingReport {
             request_id: Some(
                 request_id.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned),
             ),
-            panic: self
-                .context
-                .as_ref()
-                .and_then(CallContext::panic_message)
-                .map(str::to_owned),
+            panic: self.context.panic_message().map(str::to_owned),
         });
     }
 }

@@ -7,7 +7,6 @@
 //! - `http_stack`: [`HttpStack`], every web app layer.
 //!
 //! **gRPC server layers**, in the stack's order:
-//! - `call_context`: [`CallContextLayer`], the per-call state the layers inside share.
 //! - `server_metrics`: [`GrpcServerMetricsLayer`], the grpc-ecosystem `grpc_server_*` series.
 //! - `error_log`: [`ErrorLogLayer`], every failed call reported once to an [`ErrorReporter`].
 //! - `catch_panic`: [`CatchPanicLayer`], a panicking handler becomes `INTERNAL`.
@@ -19,8 +18,9 @@
 //! **Other layers**: `client_metrics` ([`GrpcClientMetricsLayer`], on channels),
 //! `http_metrics` ([`HttpMetricsLayer`]) and `request_id` ([`RequestIdLayer`]), for web apps.
 //!
-//! **What the layers share**: `observe` (watching a body go by: messages, trailers, the end of
-//! a call), `guarded_body` (the one body that ends a stream early with a status), `metrics`
+//! **What the layers share**: `call_context` (the per-call state through which the layers of
+//! one call tell each other what they saw), `observe` (watching a body go by: messages,
+//! trailers, the end of a call), `guarded_body` (the one body that ends a stream early with a status), `metrics`
 //! (the process's Prometheus registry and families), `methods` (which methods exist and their
 //! shapes, from the descriptors), `peer_identity` (who is calling), and `status` (how a
 //! service's typed errors become statuses, written once).
@@ -51,7 +51,6 @@ mod stack;
 mod status;
 
 pub use authorize::AuthorizeLayer;
-pub use call_context::CallContextLayer;
 pub use catch_panic::CatchPanicLayer;
 pub use client_metrics::{GrpcClientMetrics, GrpcClientMetricsLayer};
 pub use error_log::{ErrorLogLayer, ErrorReport, ErrorReporter, TracingReporter};

@@ -70,11 +70,11 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
         let guard = LimitGuard {
             framer: MessageFramer::default(),
             max_bytes: self.max_bytes,
-            context: CallContext::of(&request),
+            context: CallContext::of(&mut request),
         };
         // Wrapped in place, not boxed: tonic's router boxes the body once, whatever its type.
         self.inner
@@ -122,15 +122,7 @@ fn abandoned() -> Status {
 pub struct LimitGuard {
     framer: MessageFramer,
     max_bytes: usize,
-    context: Option<CallContext>,
-}
-
-impl LimitGuard {
-    fn client_gone(&self) {
-        if let Some(context) = &self.context {
-            context.record_client_gone();
-        }
-    }
+    context: CallContext,
 }
 
 impl<B> Guard<B> for LimitGuard
@@ -150,7 +142,7 @@ where
             std::task::ready!(inner.poll_frame(cx)).map(|frame| frame.map_err(Into::into));
         match &frame {
             Some(Err(status)) if client_went_away(status) => {
-                this.client_gone();
+                this.context.record_client_gone();
                 if status.code() == Code::Cancelled {
                     frame = Some(Err(abandoned()));
                 }
@@ -158,7 +150,7 @@ where
             // The body stopped inside a message: the stream was cut off (hyper ends the body
             // of a stream the client reset with NO_ERROR as if it were complete; a client that
             // really sent END_STREAM there is broken, and gets tonic's INTERNAL).
-            None if this.framer.mid_message() => this.client_gone(),
+            None if this.framer.mid_message() => this.context.record_client_gone(),
             _ => {}
         }
         if let Some(data) = frame
@@ -207,7 +199,7 @@ mod tests {
         let guard = LimitGuard {
             framer: MessageFramer::default(),
             max_bytes: 1024,
-            context: None,
+            context: CallContext::default(),
         };
         let mut body = std::pin::pin!(GuardedBody::new(Frames(frames.into()), guard));
         let mut out = Vec::new();

@@ -107,12 +107,12 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let method = self.index.get(request.uri().path());
         let record = CallRecord::start(
             method.clone(),
             MethodMetrics::message_sent,
-            CallContext::of(&request),
+            Some(CallContext::of(&mut request)),
         );
         // Watched in place, not re-boxed: the body is boxed once, further in (tonic's router).
         let request = request.map(|body| {

@@ -4,18 +4,20 @@
 //!
 //! Outermost first (the order is the type [`Stacked`], so it cannot drift from this list):
 //!
-//! 1. [`CallContextLayer`]: a fresh per-call context that the layers inside share.
-//! 2. [`GrpcServerMetricsLayer`]: started / handled / messages / latency / in-flight.
-//! 3. [`ErrorLogLayer`]: every failed call reported once, with method, code, message, latency.
-//! 4. [`CatchPanicLayer`]: a panicking handler becomes `INTERNAL`; nothing else is affected.
-//! 5. [`AuthorizeLayer`]: under mutual TLS, only allowed client identities get through.
-//! 6. [`GraceCutoffLayer`]: at the end of the shutdown grace period, calls still running end
+//! 1. [`GrpcServerMetricsLayer`]: started / handled / messages / latency / in-flight.
+//! 2. [`ErrorLogLayer`]: every failed call reported once, with method, code, message, latency.
+//! 3. [`CatchPanicLayer`]: a panicking handler becomes `INTERNAL`; nothing else is affected.
+//! 4. [`AuthorizeLayer`]: under mutual TLS, only allowed client identities get through.
+//! 5. [`GraceCutoffLayer`]: at the end of the shutdown grace period, calls still running end
 //!    with `UNAVAILABLE`.
-//! 7. [`RequestTimeoutLayer`]: the server's time limit, as `DEADLINE_EXCEEDED`.
-//! 8. [`MessageLimitLayer`]: oversized request messages, as `RESOURCE_EXHAUSTED`.
+//! 6. [`RequestTimeoutLayer`]: the server's time limit, as `DEADLINE_EXCEEDED`.
+//! 7. [`MessageLimitLayer`]: oversized request messages, as `RESOURCE_EXHAUSTED`.
 //!
-//! Why this order: the context comes first, so that every layer inside sees the same one. The
-//! metrics and the error log sit outside everything that decides a call's status, so that
+//! The layers of one call tell each other what they saw (a panic's message, a client gone
+//! mid-request) through the call's context in the request's extensions (`call_context`).
+//!
+//! Why this order: the metrics and the error log sit outside everything that decides a call's
+//! status, so that
 //! every status — a panic, a refusal, the grace deadline, the time limit, the size limit — is
 //! counted and reported as the client saw it; and outside the panic catcher, so a panic never
 //! unwinds through them. The panic catcher sits outside the layers that answer by themselves,
@@ -34,7 +36,6 @@ use tokio_util::sync::CancellationToken;
 use tower::{Layer, ServiceBuilder};
 
 use crate::authorize::{Authorize, AuthorizeLayer};
-use crate::call_context::{CallContextLayer, WithCallContext};
 use crate::catch_panic::{CatchPanic, CatchPanicLayer};
 use crate::error_log::{ErrorLog, ErrorLogLayer, ErrorReporter};
 use crate::grace_cutoff::{GraceCutoff, GraceCutoffLayer};
@@ -73,10 +74,8 @@ impl std::fmt::Debug for StackConfig {
 }
 
 /// A service `S` inside the whole stack; the type spells the order, outermost first.
-pub type Stacked<S> = WithCallContext<
-    GrpcServerMetrics<
-        ErrorLog<CatchPanic<Authorize<GraceCutoff<RequestTimeout<MessageLimit<S>>>>>>,
-    >,
+pub type Stacked<S> = GrpcServerMetrics<
+    ErrorLog<CatchPanic<Authorize<GraceCutoff<RequestTimeout<MessageLimit<S>>>>>>,
 >;
 
 /// The standard gRPC server stack (see the module docs for its order and why).
@@ -116,7 +115,6 @@ impl<S> Layer<S> for ServerStack {
     fn layer(&self, inner: S) -> Self::Service {
         // Outermost first, as in the module docs.
         ServiceBuilder::new()
-            .layer(CallContextLayer)
             .layer(self.metrics.clone())
             .layer(self.errors.clone())
             .layer(CatchPanicLayer)
@@ -154,10 +152,8 @@ mod tests {
             request_timeout: Duration::from_secs(1),
             max_message_bytes: 1024,
         });
-        let _outermost_first: WithCallContext<
-            GrpcServerMetrics<
-                ErrorLog<CatchPanic<Authorize<GraceCutoff<RequestTimeout<MessageLimit<Routes>>>>>>,
-            >,
+        let _outermost_first: GrpcServerMetrics<
+            ErrorLog<CatchPanic<Authorize<GraceCutoff<RequestTimeout<MessageLimit<Routes>>>>>>,
         > = stack.layer(Routes);
     }
 }
