@@ -21,13 +21,13 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{Request, Response};
-use http_body::{Body, Frame};
+use http_body::Body;
 use pin_project_lite::pin_project;
 use tonic::Status;
 use tower::{Layer, Service};
 
 use crate::call_context::CallContext;
-use crate::guarded_body::{Guard, Guarded, GuardedBody, in_trailers};
+use crate::guarded_body::{Guard, Guarded, GuardedBody};
 
 /// The message clients see for a panic; the panic's own message stays in the server's logs.
 const PANIC_MESSAGE: &str = "internal error";
@@ -170,9 +170,5 @@ where
                 Poll::Ready(Guarded::End(Status::internal(PANIC_MESSAGE)))
             }
         }
-    }
-
-    fn ending(status: Status) -> Result<Frame<Bytes>, B::Error> {
-        in_trailers(status)
     }
 }

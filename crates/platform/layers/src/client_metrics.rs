@@ -13,10 +13,10 @@ use tonic::Code;
 use tonic::body::Body;
 use tower::{Layer, Service};
 
+use crate::call_record::{CallRecord, MessageCounter, MethodIndex};
 use crate::methods::MethodTable;
 use crate::metrics::{MethodMetrics, Metrics};
 use crate::observe::{ObservedBody, ObservedResponse};
-use crate::server_metrics::{CallRecord, MessageCounter, MethodIndex};
 
 /// Records client-side call metrics on a channel.
 #[derive(Clone)]

@@ -18,13 +18,13 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{Request, Response};
-use http_body::{Body, Frame};
+use http_body::Body;
 use pin_project_lite::pin_project;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tonic::Status;
 use tower::{Layer, Service};
 
-use crate::guarded_body::{Guard, Guarded, GuardedBody, in_trailers};
+use crate::guarded_body::{Guard, Guarded, GuardedBody};
 
 /// The message of a call ended by the grace deadline.
 const CUTOFF_MESSAGE: &str = "the server is shutting down";
@@ -189,9 +189,5 @@ where
             }
         }
         Poll::Ready(Guarded::End(Status::unavailable(CUTOFF_MESSAGE)))
-    }
-
-    fn ending(status: Status) -> Result<Frame<Bytes>, B::Error> {
-        in_trailers(status)
     }
 }

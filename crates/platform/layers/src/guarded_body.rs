@@ -38,13 +38,15 @@ pub trait Guard<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Guarded<Self::Error>>;
 
-    /// How the stream's reader is told the status that ended it: [`in_trailers`] for a
-    /// response, an error for a request.
-    fn ending(status: Status) -> Result<Frame<Bytes>, Self::Error>;
+    /// How the stream's reader is told the status that ended it: in the trailers, as a
+    /// response's client reads it; a request's guard answers with an error instead.
+    fn ending(status: Status) -> Result<Frame<Bytes>, Self::Error> {
+        in_trailers(status)
+    }
 }
 
 /// The trailers frame that ends a response stream with `status`.
-pub(crate) fn in_trailers<E>(status: Status) -> Result<Frame<Bytes>, E> {
+fn in_trailers<E>(status: Status) -> Result<Frame<Bytes>, E> {
     let mut trailers = HeaderMap::new();
     // A status whose message cannot be encoded would lose only its message; the guards pass
     // fixed, plain-text ones.
@@ -116,10 +118,13 @@ where
 
     fn size_hint(&self) -> SizeHint {
         if self.ended {
-            SizeHint::with_exact(0)
-        } else {
-            self.inner.size_hint()
+            return SizeHint::with_exact(0);
         }
+        // A lower bound only: the guard may end the stream before the inner body would, so an
+        // exact size (which a server may send as content-length) could turn out wrong.
+        let mut hint = SizeHint::new();
+        hint.set_lower(self.inner.size_hint().lower());
+        hint
     }
 }
 
@@ -143,6 +148,16 @@ mod tests {
         ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
             Poll::Ready(self.0.pop_front().map(Ok))
         }
+
+        fn size_hint(&self) -> SizeHint {
+            let bytes: usize = self
+                .0
+                .iter()
+                .filter_map(Frame::data_ref)
+                .map(Bytes::len)
+                .sum();
+            SizeHint::with_exact(bytes as u64)
+        }
     }
 
     /// Ends the stream after `allowed` frames.
@@ -165,10 +180,6 @@ mod tests {
             self.allowed -= 1;
             inner.poll_frame(cx).map(Guarded::Frame)
         }
-
-        fn ending(status: Status) -> Result<Frame<Bytes>, Status> {
-            in_trailers(status)
-        }
     }
 
     #[tokio::test]
@@ -185,6 +196,12 @@ mod tests {
 
         assert!(next(&mut body).unwrap().unwrap().is_data());
         assert!(!body.is_end_stream());
+        assert_eq!(body.size_hint().lower(), 2, "the two frames left");
+        assert_eq!(
+            body.size_hint().upper(),
+            None,
+            "the guard may end it before then"
+        );
         let trailers = next(&mut body).unwrap().unwrap().into_trailers().unwrap();
         assert_eq!(trailers.get("grpc-status").unwrap(), "14");
         assert!(body.is_end_stream());

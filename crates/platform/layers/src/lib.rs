@@ -19,7 +19,8 @@
 //! `http_metrics` ([`HttpMetricsLayer`]) and `request_id` ([`RequestIdLayer`]), for web apps.
 //!
 //! **What the layers share**: `call_context` (the per-call state through which the layers of
-//! one call tell each other what they saw), `observe` (watching a body go by: messages,
+//! one call tell each other what they saw), `call_record` (one call recorded into its
+//! method's metrics, server or client side), `observe` (watching a body go by: messages,
 //! trailers, the end of a call), `guarded_body` (the one body that ends a stream early with a status), `metrics`
 //! (the process's Prometheus registry and families), `methods` (which methods exist and their
 //! shapes, from the descriptors), `peer_identity` (who is calling), and `status` (how a
@@ -32,6 +33,7 @@
 
 mod authorize;
 mod call_context;
+mod call_record;
 mod catch_panic;
 mod client_metrics;
 mod error_log;
