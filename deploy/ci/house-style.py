@@ -37,12 +37,43 @@ def rust_files():
 
 
 def code_only(text):
-    """The text without comments, string and char literals (kept as blanks, lines intact)."""
-    text = re.sub(r"//[^\n]*", "", text)
-    text = re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
-    text = re.sub(r'r#*"(?:.|\n)*?"#*', '""', text)
-    text = re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
-    return text
+    """The text with comments, string and char literals blanked (lines kept), read left to right
+    so that `//` inside a string and quotes inside a comment are what they are."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+        elif text.startswith("/*", i):
+            depth, j = 1, i + 2
+            while j < n and depth:
+                if text.startswith("/*", j):
+                    depth, j = depth + 1, j + 2
+                elif text.startswith("*/", j):
+                    depth, j = depth - 1, j + 2
+                else:
+                    j += 1
+            out.append("\n" * text.count("\n", i, j))
+            i = j
+        elif (m := re.match(r'b?r(#*)"', text[i:])) and (i == 0 or not text[i - 1].isalnum()):
+            end = text.find('"' + m.group(1), i + m.end())
+            j = n if end < 0 else end + 1 + len(m.group(1))
+            out.append('""' + "\n" * text.count("\n", i, j))
+            i = j
+        elif c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append('""' + "\n" * text.count("\n", i, j))
+            i = j + 1
+        elif c == "'" and (m := re.match(r"'(\\.[^']*|[^\\'])'", text[i:])):
+            out.append("' '")
+            i += m.end()
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
 
 
 def crate_of(path):
@@ -76,10 +107,9 @@ def check_cycles(crate):
         files[module_path(src, path)] = code_only(path.read_text())
     modules = set(files)
     reexports = {}
-    for root in ("",):
-        for module, names in re.findall(r"pub use (\w+)::\{?([\w, ]+)\}?;", files.get(root, "")):
-            for name in names.split(","):
-                reexports[name.strip()] = module
+    for module, names in re.findall(r"pub use (\w+)::\{?([\w,\s]+)\}?;", files.get("", "")):
+        for name in names.split(","):
+            reexports[name.strip()] = module
 
     def resolve(here, segments):
         """The module a path starting with crate/super/self lands in, or None."""

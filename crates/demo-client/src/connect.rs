@@ -27,9 +27,7 @@ pub(crate) async fn connect(
         .tcp_nodelay(true);
     if let Some(tls) = tls {
         let host = endpoint.uri().host().unwrap_or_default().to_owned();
-        endpoint = endpoint
-            .tls_config(tls.config(host.trim_start_matches('[').trim_end_matches(']')))
-            .map_err(|_| invalid())?;
+        endpoint = tls.secure(endpoint, &host).map_err(|_| invalid())?;
     }
     endpoint
         .connect()

@@ -3,13 +3,13 @@
 //!
 //! - n ≤ [`INLINE_MAX_N`]: computed right on the async runtime. Even the full view costs under
 //!   50 µs there (40 µs at n = 1000, release build), a pause the runtime absorbs like any other
-//!   short handler, and less than queueing for a worker could add.
+//!   short handler, and less than queueing for a turn could add.
 //! - larger n: computed on Tokio's blocking threads (`spawn_blocking`), at most `max_big_factorials` at a
 //!   time (one per CPU core by default). Requests beyond that wait, without a thread, for a
 //!   permit of a semaphore — so a burst of large requests queues instead of oversubscribing the
 //!   CPU or starving the runtime, while small requests keep answering.
 //!
-//! A request cancelled (or past its deadline) while waiting for a worker never starts; one
+//! A request cancelled (or past its deadline) while waiting for its turn never starts; one
 //! already running finishes its computation (bounded by the cost of n = [`crate::DEFAULT_MAX_N`],
 //! about 0.15 s in a release build) and its result is dropped.
 //!

@@ -185,21 +185,17 @@ impl TargetSpec {
             }
         };
         let uri = endpoint.uri().clone();
-        let host = uri
-            .host()
-            .unwrap_or_default()
-            .trim_start_matches('[')
-            .trim_end_matches(']');
         let authority = uri.authority().map_or("", |authority| authority.as_str());
         let address_error = |error: tonic::transport::Error| Error::Address {
             address: authority.to_owned(),
             reason: error_chain(&error),
         };
-        *endpoint = Endpoint::from_shared(format!("https://{authority}"))
+        let secure = Endpoint::from_shared(format!("https://{authority}"))
             .map_err(address_error)?
             .connect_timeout(CONNECT_TIMEOUT)
-            .tcp_nodelay(true)
-            .tls_config(tls.config(host))
+            .tcp_nodelay(true);
+        *endpoint = tls
+            .secure(secure, uri.host().unwrap_or_default())
             .map_err(address_error)?;
         Ok(self)
     }

@@ -7,7 +7,7 @@ use bookstore_serve::ServiceDefaults as _;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{Gateway, binomial, config, real_factorial, system};
+use crate::fixtures::{Gateway, binomial, config, real_factorial, system};
 
 #[tokio::test]
 async fn answers_like_the_article() {

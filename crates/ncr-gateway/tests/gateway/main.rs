@@ -5,5 +5,5 @@
 //! One test binary (rather than one per file) so the suite links once.
 
 mod answers;
-mod support;
+mod fixtures;
 mod upstream_faults;

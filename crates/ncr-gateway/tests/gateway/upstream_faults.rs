@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use crate::support::{FakeFactorial, Gateway, closed_port, config, serve_fake, system};
+use crate::fixtures::{FakeFactorial, Gateway, closed_port, config, serve_fake, system};
 
 #[tokio::test]
 async fn factorial_down_is_503_at_once_and_healthz_stays_up() {

@@ -24,7 +24,7 @@ use tonic::transport::channel::Change;
 use tonic::transport::{Channel, Endpoint};
 
 /// How often every known address is probed.
-pub const PROBE_INTERVAL: Duration = Duration::from_secs(1);
+pub(crate) const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 /// How long a probe's TCP connect may take before the address counts as down.
 const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 /// Pending endpoint changes the balancer may queue.

@@ -44,7 +44,7 @@ pub(crate) fn parse_grpc_timeout(headers: &HeaderMap) -> Option<Duration> {
 
 /// Fails calls whose `grpc-timeout` passes before the response arrives.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct ClientDeadlineLayer;
+pub(crate) struct ClientDeadlineLayer;
 
 impl<S> Layer<S> for ClientDeadlineLayer {
     type Service = ClientDeadline<S>;

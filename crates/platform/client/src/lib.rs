@@ -14,7 +14,7 @@ mod deadline;
 mod error;
 mod upstream;
 
-pub use balance::{DnsResolver, PROBE_INTERVAL, Resolve};
-pub use deadline::{ClientDeadline, ClientDeadlineLayer};
+pub use balance::{DnsResolver, Resolve};
+pub use deadline::ClientDeadline;
 pub use error::UpstreamError;
 pub use upstream::{GrpcChannel, UpstreamConfig, UpstreamOptions};

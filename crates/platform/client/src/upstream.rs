@@ -128,12 +128,7 @@ impl UpstreamConfig {
             source,
         })?;
         let upstream = Self::new(host, port, options).with_tls(tls);
-        upstream
-            .endpoint(upstream.uri())
-            .map_err(|source| UpstreamError::Address {
-                uri: upstream.uri(),
-                source,
-            })?;
+        upstream.own_endpoint()?;
         Ok(upstream)
     }
 
@@ -169,15 +164,19 @@ impl UpstreamConfig {
                 move |addr: SocketAddr| config.endpoint(format!("{scheme}://{addr}")),
             )
         } else {
-            self.endpoint(self.uri())
-                .map_err(|source| UpstreamError::Address {
-                    uri: self.uri(),
-                    source,
-                })?
-                .connect_lazy()
+            self.own_endpoint()?.connect_lazy()
         };
         let channel = ClientDeadlineLayer.layer(channel);
         Ok(GrpcClientMetricsLayer::new(metrics, &MethodTable::standard()).layer(channel))
+    }
+
+    /// The endpoint at this upstream's own address (its host, not one of its addresses).
+    fn own_endpoint(&self) -> Result<Endpoint, UpstreamError> {
+        self.endpoint(self.uri())
+            .map_err(|source| UpstreamError::Address {
+                uri: self.uri(),
+                source,
+            })
     }
 
     /// An endpoint at `uri` with this upstream's timeouts and TLS (verifying the server as the
@@ -190,10 +189,7 @@ impl UpstreamConfig {
             .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
             .keep_alive_timeout(KEEPALIVE_TIMEOUT);
         match &self.tls {
-            Some(tls) => {
-                let host = self.host.trim_start_matches('[').trim_end_matches(']');
-                endpoint.tls_config(tls.config(host))
-            }
+            Some(tls) => tls.secure(endpoint, &self.host),
             None => Ok(endpoint),
         }
     }
@@ -216,6 +212,39 @@ impl UpstreamConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_that_cannot_make_a_channel_are_refused_at_start_up() {
+        let options = UpstreamOptions::default();
+        let tls = UpstreamTlsSettings {
+            upstream_ca: Some("/nonexistent/ca.pem".into()),
+            ..UpstreamTlsSettings::default()
+        };
+        let error = UpstreamConfig::from_settings("Recommendations", "recs", 1, &options, &tls)
+            .unwrap_err();
+        assert!(matches!(error, UpstreamError::Tls { .. }), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("TLS to Recommendations: cannot read /nonexistent/ca.pem"),
+            "{error}"
+        );
+
+        let plaintext = UpstreamTlsSettings::default();
+        let error =
+            UpstreamConfig::from_settings("Factorial", "not a host", 1, &options, &plaintext)
+                .unwrap_err();
+        assert!(matches!(error, UpstreamError::Address { .. }), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("invalid address http://not a host:1"),
+            "{error}"
+        );
+        assert!(
+            UpstreamConfig::from_settings("Factorial", "fact", 1, &options, &plaintext).is_ok()
+        );
+    }
 
     #[test]
     fn brackets_ipv6_literals() {

@@ -15,7 +15,7 @@ pub trait GrpcError: std::error::Error + Send + Sync + 'static {
 }
 
 /// The message clients see for a server fault.
-pub const INTERNAL_MESSAGE: &str = "internal error";
+pub(crate) const INTERNAL_MESSAGE: &str = "internal error";
 
 /// Maps a typed error to the status the client receives.
 pub fn into_status<E: GrpcError>(error: E) -> Status {

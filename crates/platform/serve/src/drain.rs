@@ -6,8 +6,10 @@
 //! 2. In-flight work gets the grace period to finish.
 //! 3. If it has not, the server's cutoff (if it has one) ends what is still running, with a
 //!    status its clients can read, and the server gets [`CUTOFF_DRAIN`] more to deliver it; a
-//!    client that stopped reading never takes it, so then the server is left behind (dropping
-//!    it closes its connections).
+//!    client that stopped reading never takes it, so then the server is left behind. On server
+//!    threads that closes its connections (their runtimes are dropped with it); on the caller's
+//!    runtime (`--server-threads 0`) connection tasks already spawned run on until the process
+//!    exits, which is why the cutoff ends their calls first.
 
 use std::time::Duration;
 

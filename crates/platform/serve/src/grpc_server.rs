@@ -1,8 +1,8 @@
 //! The gRPC server every service runs on.
 //!
 //! [`GrpcServer`] adds, around a service's own gRPC services: health and reflection
-//! ([`crate::health`]), the one middleware stack (`bookstore_layers::ServerStack`), request
-//! limits, TLS, the admin endpoint, and graceful shutdown with a deadline ([`crate::drain`]):
+//! (`health`), the one middleware stack (`bookstore_layers::ServerStack`), request
+//! limits, TLS, the admin endpoint, and graceful shutdown with a deadline (`drain`):
 //!
 //! 1. shutdown starts (SIGTERM, or the future given to [`GrpcServer::serve`] completes);
 //! 2. every health status flips to `NOT_SERVING` (open `Watch` streams see it, then end, so
@@ -34,7 +34,7 @@ use tower::Service;
 use crate::admin::serve_admin;
 use crate::drain::{CUTOFF_DRAIN, serve_and_drain};
 use crate::error::ServeError;
-use crate::health::{self, HEALTH_SERVICE, REFLECTION_SERVICES};
+use crate::health;
 use crate::incoming::{ServeOn, serve_connections};
 use crate::listeners::Listeners;
 use crate::settings::ServerSettings;
@@ -220,13 +220,7 @@ impl GrpcServer {
     /// The standard method table narrowed to what this server serves, so metrics only show
     /// series for methods that can actually be called here.
     fn served_methods(&self) -> MethodTable {
-        let served: Vec<&str> = self
-            .services
-            .iter()
-            .copied()
-            .chain([HEALTH_SERVICE])
-            .chain(REFLECTION_SERVICES)
-            .collect();
+        let served: Vec<&str> = health::served_services(&self.services).collect();
         MethodTable::standard().retain_services(&served)
     }
 }

@@ -10,12 +10,23 @@ use tonic_health::server::{HealthReporter, HealthService};
 use crate::error::ServeError;
 
 /// The health service's own name.
-pub(crate) const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
+const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
 /// The reflection services' names.
-pub(crate) const REFLECTION_SERVICES: [&str; 2] = [
+const REFLECTION_SERVICES: [&str; 2] = [
     "grpc.reflection.v1.ServerReflection",
     "grpc.reflection.v1alpha.ServerReflection",
 ];
+
+/// Every service a server with `services` of its own serves: those, health and reflection.
+pub(crate) fn served_services<'a>(
+    services: &'a [&'static str],
+) -> impl Iterator<Item = &'static str> + 'a {
+    services
+        .iter()
+        .copied()
+        .chain([HEALTH_SERVICE])
+        .chain(REFLECTION_SERVICES)
+}
 
 /// Adds health and reflection to `routes`, listing `services` (the server's own) in both.
 pub(crate) fn add_health_and_reflection(
@@ -27,12 +38,7 @@ pub(crate) fn add_health_and_reflection(
         let builder = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(bookstore_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
-        services
-            .iter()
-            .copied()
-            .chain([HEALTH_SERVICE])
-            .chain(REFLECTION_SERVICES)
-            .fold(builder, |builder, name| builder.with_service_name(name))
+        served_services(services).fold(builder, |builder, name| builder.with_service_name(name))
     };
     routes.add_service(reflection().build_v1()?);
     routes.add_service(reflection().build_v1alpha()?);

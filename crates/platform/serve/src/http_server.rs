@@ -1,6 +1,6 @@
 //! Serving an axum web app the way every gRPC service is served: request ids, request
 //! metrics by route template, `/metrics`, a request timeout, graceful shutdown with a
-//! deadline, and connections served thread-per-core ([`crate::server_threads`]).
+//! deadline, and connections served thread-per-core (`server_threads`).
 
 use std::future::IntoFuture as _;
 use std::net::SocketAddr;
@@ -18,11 +18,11 @@ use crate::server_threads::{Serve, ServerThreads, ThreadConnections};
 use crate::settings::ServerSettings;
 
 /// Serves the app `make_app` builds on `listener` until `shutdown` completes, then lets
-/// in-flight requests finish within the grace period ([`crate::drain`]). Adds `GET /metrics`
+/// in-flight requests finish within the grace period (`drain`). Adds `GET /metrics`
 /// to the app, and puts it inside the one HTTP stack (`bookstore_layers::HttpStack`).
 ///
 /// With `server_threads` > 0 each server thread builds its own app inside its own runtime
-/// ([`crate::server_threads`]), so what the app owns — above all its gRPC channels, whose
+/// (`server_threads`), so what the app owns — above all its gRPC channels, whose
 /// connection tasks run where they were made — lives on the thread that uses it. A `make_app`
 /// that fails stops the server with its error.
 pub async fn serve_http(
@@ -68,7 +68,7 @@ pub async fn serve_http(
         .map_err(ServeError::Io)
 }
 
-/// A server thread's connections as axum takes them (see [`crate::server_threads`]).
+/// A server thread's connections as axum takes them (see `server_threads`).
 struct ThreadListener(ThreadConnections);
 
 impl axum::serve::Listener for ThreadListener {

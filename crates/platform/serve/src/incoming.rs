@@ -1,6 +1,6 @@
 //! The connections a gRPC server serves, in one stream whatever the configuration: plaintext as
 //! they are accepted, or TLS once their handshake is done; accepted and served on the caller's
-//! runtime (0 server threads), or handed to the server threads ([`crate::server_threads`]),
+//! runtime (0 server threads), or handed to the server threads (`server_threads`),
 //! each of which runs its own handshakes and serves its own connections.
 
 use std::sync::Arc;

@@ -45,6 +45,6 @@ pub use grpc_server::GrpcServer;
 pub use http_server::serve_http;
 pub use listeners::Listeners;
 pub use process::{exit_status, run_service};
-pub use server_threads::{Serve, ServerThreads, ThreadConnections, default_threads};
+pub use server_threads::{Serve, ServerThreads, ThreadConnections};
 pub use settings::{ServerSettings, parse_duration};
 pub use shutdown::{Shutdown, ShutdownSignal};

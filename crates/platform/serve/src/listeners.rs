@@ -3,8 +3,9 @@
 //! that is taken fails before anything runs.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::error::ServeError;
 
@@ -46,6 +47,27 @@ impl Listeners {
         self.admin
             .as_ref()
             .map(|l| l.local_addr().expect("a bound listener has an address"))
+    }
+}
+
+/// How long accepting pauses after a failed `accept` (out of file descriptors, say), instead
+/// of spinning.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// The next connection `listener` accepts, with Nagle's algorithm off (gRPC's small frames
+/// must not wait for the last one's acknowledgement). Failures are logged and waited out.
+pub(crate) async fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
+    loop {
+        match listener.accept().await {
+            Ok((socket, remote)) => {
+                let _ = socket.set_nodelay(true);
+                return (socket, remote);
+            }
+            Err(error) => {
+                tracing::warn!(%error, "accepting a connection failed");
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+            }
+        }
     }
 }
 

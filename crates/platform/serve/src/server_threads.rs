@@ -27,19 +27,17 @@
 use std::io;
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
-use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-/// How long accepting pauses after a failed `accept` (out of file descriptors, say).
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+use crate::listeners::accept;
 
 /// How many server threads to use when not told: one per CPU this process may use (cgroup
 /// quotas included, so a pod limited to one CPU gets one).
-pub fn default_threads() -> usize {
+pub(crate) fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }
 
@@ -81,7 +79,7 @@ impl ThreadConnections {
 ///
 /// A thread that ends before it is told to (its serve future failed, or panicked) stops the
 /// whole server: accepting stops, the other threads are told to stop, and
-/// [`ServerThreads::finished`] returns the failure — a process that can no longer serve on one of
+/// `ServerThreads::run` returns the failure — a process that can no longer serve on one of
 /// its threads exits and is restarted, rather than silently dropping that thread's share.
 #[derive(Debug)]
 pub struct ServerThreads {
@@ -183,16 +181,8 @@ impl ServerThreads {
                     stop.cancel();
                     break;
                 }
-                accepted = listener.accept() => match accepted {
-                    Ok(accepted) => accepted,
-                    Err(error) => {
-                        tracing::warn!(%error, "accepting a connection failed");
-                        tokio::time::sleep(ACCEPT_BACKOFF).await;
-                        continue;
-                    }
-                },
+                accepted = accept(&listener) => accepted,
             };
-            let _ = socket.set_nodelay(true);
             let socket = match socket.into_std() {
                 Ok(socket) => socket,
                 Err(error) => {
@@ -261,7 +251,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn connections_go_round_robin_to_the_startedand_stay_there() {
+    async fn connections_go_round_robin_to_the_threads_and_stay_there() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let threads = ServerThreads::spawn(2, "test", &listener, thread_names()).unwrap();
@@ -296,7 +286,7 @@ mod tests {
         let stop = CancellationToken::new();
         let server = threads.run(listener, stop.clone());
         // No connection needed, and no hang waiting for the healthy thread.
-        let result = tokio::time::timeout(Duration::from_secs(10), server)
+        let result = tokio::time::timeout(std::time::Duration::from_secs(10), server)
             .await
             .expect("the server kept running after one of its threads failed");
         assert_eq!(

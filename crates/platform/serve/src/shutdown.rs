@@ -50,16 +50,6 @@ impl Shutdown {
         self.token.cancel();
     }
 
-    /// Whether the shutdown has started.
-    pub fn is_triggered(&self) -> bool {
-        self.token.is_cancelled()
-    }
-
-    /// Completes when the shutdown starts.
-    pub async fn wait(&self) {
-        self.token.cancelled().await;
-    }
-
     /// A `'static` future completing when the shutdown starts: what a service's `run` takes.
     pub fn signal(&self) -> ShutdownSignal {
         ShutdownSignal {

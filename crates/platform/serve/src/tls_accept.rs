@@ -1,4 +1,4 @@
-//! The TLS accept loop: accepts TCP connections (from a listener, or as a worker thread is
+//! The TLS accept loop: accepts TCP connections (from a listener, or as a server thread is
 //! handed them), runs each handshake in its own task (bounded by a timeout, so a client that
 //! never finishes cannot hold a slot), and yields established connections tagged with the
 //! peer's identity, for tonic's `serve_with_incoming`.
@@ -22,6 +22,8 @@ use tonic::transport::server::Connected;
 
 use bookstore_layers::PeerIdentity;
 use bookstore_tls::{ServerTls, certificate_names};
+
+use crate::listeners::accept;
 
 /// Longest a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -92,19 +94,8 @@ pub(crate) fn incoming(
     stop: CancellationToken,
 ) -> ReceiverStream<io::Result<TlsConnection>> {
     let accepted = futures_util::stream::unfold(listener, |listener| async move {
-        loop {
-            match listener.accept().await {
-                Ok((tcp, remote_addr)) => {
-                    let _ = tcp.set_nodelay(true);
-                    return Some(((tcp, remote_addr), listener));
-                }
-                Err(error) => {
-                    // Out of file descriptors, say: back off instead of spinning.
-                    tracing::warn!(%error, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
-        }
+        let accepted = accept(&listener).await;
+        Some((accepted, listener))
     });
     handshakes(accepted, tls, stop)
 }

@@ -348,3 +348,32 @@ async fn a_corrupt_replacement_is_refused_and_service_continues() {
         "still here"
     );
 }
+
+#[tokio::test]
+async fn a_server_whose_tls_files_do_not_load_does_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("server.pem"), "not a certificate").unwrap();
+    std::fs::write(dir.path().join("server.key"), "not a key").unwrap();
+    for settings in [
+        TlsSettings {
+            tls_cert: Some(dir.path().join("missing.pem")),
+            tls_key: Some(dir.path().join("missing.key")),
+            ..TlsSettings::default()
+        },
+        TlsSettings {
+            tls_cert: Some(dir.path().join("server.pem")),
+            tls_key: Some(dir.path().join("server.key")),
+            ..TlsSettings::default()
+        },
+    ] {
+        let server = GrpcServer::new(&ServerSettings::default(), &Metrics::new())
+            .tls(&settings)
+            .add_service(DummyServiceServer::new(DummyService::new(
+                SpecialCases::new(),
+            )));
+        let running = spawn(|listeners, shutdown| server.serve(listeners, shutdown)).await;
+        let error = running.stop().await.unwrap_err();
+        assert!(matches!(error, ServeError::Tls(_)), "{error}");
+        assert!(error.to_string().starts_with("TLS: "), "{error}");
+    }
+}

@@ -5,7 +5,7 @@
 //! let server = spawn(|listeners, shutdown| recommendations::run(listeners, config, shutdown)).await;
 //! let channel = server.channel().await;
 //! // ... calls ...
-//! server.stop().await; // fails the test unless the service stopped cleanly and promptly
+//! server.stop_cleanly().await; // fails the test unless it stopped cleanly and promptly
 //! ```
 //!
 //! Every service's `run` takes bound [`Listeners`] and a [`ShutdownSignal`], so the same
@@ -78,11 +78,7 @@ impl<E: std::fmt::Debug> Running<E> {
 
     /// A channel to the service, connected now (the service was listening before it started).
     pub async fn channel(&self) -> Channel {
-        Channel::from_shared(self.url())
-            .expect("a valid URI")
-            .connect()
-            .await
-            .expect("the service is listening")
+        crate::calls::channel(self.addr).await
     }
 
     /// Starts the service's graceful shutdown without waiting for it.

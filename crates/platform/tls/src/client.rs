@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 
 use super::TlsError;
 
@@ -57,6 +57,17 @@ impl ClientTls {
     pub fn with_server_name(mut self, name: impl Into<String>) -> Self {
         self.server_name = Some(name.into());
         self
+    }
+
+    /// `endpoint` over TLS with this material, verifying the server as `host` (an IPv6 literal
+    /// may keep its brackets) unless a name was set: what every client here dials with.
+    pub fn secure(
+        &self,
+        endpoint: Endpoint,
+        host: &str,
+    ) -> Result<Endpoint, tonic::transport::Error> {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        endpoint.tls_config(self.config(host))
     }
 
     /// tonic's client configuration, verifying the server as `host` unless a name was set.

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use bookstore_layers::{Metrics, TracingReporter};
 use bookstore_proto::testing::v1::dummy_service_server::DummyServiceServer;
-use bookstore_serve::{GrpcServer, Listeners, ServerSettings, Shutdown, parse_duration};
+use bookstore_serve::{
+    GrpcServer, Listeners, ServeArgs, ServeError, ServerSettings, parse_duration,
+};
 use bookstore_testing::{DummyService, SpecialCases};
 use clap::Parser;
 
@@ -40,41 +42,39 @@ struct Cli {
     settings: ServerSettings,
 }
 
+impl ServeArgs for Cli {
+    fn name(&self) -> &'static str {
+        "dummy-server"
+    }
+
+    fn server(&self) -> &ServerSettings {
+        &self.settings
+    }
+
+    async fn bind(&self) -> Result<Listeners, ServeError> {
+        Listeners::bind(&self.host, self.port, self.metrics_port).await
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    bookstore_telemetry::init(cli.settings.log_format);
-    // Before anything else, so a signal that arrives during start-up is already ours.
-    let shutdown = Shutdown::on_signals();
-    let listeners = match Listeners::bind(&cli.host, cli.port, cli.metrics_port).await {
-        Ok(listeners) => listeners,
-        Err(error) => {
-            eprintln!("dummy-server: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
     let cases = SpecialCases::new()
         .delay("slow", cli.slow_delay)
         .hang("stuck");
-    let metrics = Metrics::new();
-    let server = GrpcServer::new(&cli.settings, &metrics)
+    let server = GrpcServer::new(&cli.settings, &Metrics::new())
         .error_reporter(Arc::new(TracingReporter))
         .add_service(DummyServiceServer::new(DummyService::new(cases)));
-
-    let mut stdout = std::io::stdout().lock();
-    // The test reading this line is the only consumer; if it went away there is nobody to tell.
-    let _ = writeln!(stdout, "listening on {}", listeners.main_addr());
-    if let Some(admin) = listeners.admin_addr() {
-        let _ = writeln!(stdout, "metrics on {admin}");
-    }
-    let _ = stdout.flush();
-    drop(stdout);
-
-    match server.serve(listeners, shutdown.signal()).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("dummy-server: {error}");
-            ExitCode::FAILURE
+    bookstore_serve::run_service(cli, |listeners, shutdown| {
+        let mut stdout = std::io::stdout().lock();
+        // The test reading these lines is the only consumer; if it went away there is nobody
+        // to tell.
+        let _ = writeln!(stdout, "listening on {}", listeners.main_addr());
+        if let Some(admin) = listeners.admin_addr() {
+            let _ = writeln!(stdout, "metrics on {admin}");
         }
-    }
+        let _ = stdout.flush();
+        server.serve(listeners, shutdown)
+    })
+    .await
 }
