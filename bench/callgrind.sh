@@ -8,6 +8,7 @@
 #   bench/callgrind.sh                        # ours and the ceiling, 20,000 calls at 10 x 10
 #   CALLS=50000 bench/callgrind.sh
 #   bench/callgrind.sh variant=/path/to/recommendations ...   # also A/B another build
+#   bench/callgrind.sh "tpc=target/release/bench-ceiling --server-threads 2"  # with arguments
 #
 # Each server runs under callgrind; h2load sends 2,000 warm-up calls, the counters are zeroed,
 # CALLS calls are sent, the counters are dumped. Profiles are left in target/callgrind/ (or
@@ -42,14 +43,15 @@ servers=("ours=$RELEASE/recommendations" "ceiling=$RELEASE/bench-ceiling" "$@")
 # Below the ephemeral port range (32768+); CALLGRIND_PORT_BASE moves them.
 port=${CALLGRIND_PORT_BASE:-21600}
 for entry in "${servers[@]}"; do
-    name=${entry%%=*} binary=${entry#*=}
+    name=${entry%%=*}
+    read -r -a command <<<"${entry#*=}"
     port=$((port + 1))
     case $name in
         ceiling*) args=(--port "$port") ;;
         *) args=(--host 127.0.0.1 --port "$port" --metrics-port $((port + 1000))) ;;
     esac
     rm -f "$OUT/$name.out"*
-    valgrind --tool=callgrind --callgrind-out-file="$OUT/$name.out" "$binary" "${args[@]}" \
+    valgrind --tool=callgrind --callgrind-out-file="$OUT/$name.out" "${command[@]}" "${args[@]}" \
         >"$OUT/$name.log" 2>&1 &
     pid=$!
     STARTED_PIDS+=("$pid")
