@@ -6,6 +6,7 @@
 //! one exits at once.
 
 pub mod certs;
+pub mod serve;
 pub mod up;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,9 @@ pub struct Cli {
 pub enum Command {
     /// Runs every service locally until Ctrl+C.
     Up(up::UpArgs),
+    /// Runs one service alone, with its own flags (`bookstore serve recommendations --help`).
+    #[command(subcommand)]
+    Serve(serve::Service),
     /// Writes a development CA and a certificate and key for every service.
     Certs(certs::CertsArgs),
     /// Calls the demo service: unary, bidirectional, server- or client-streaming.

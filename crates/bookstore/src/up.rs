@@ -12,9 +12,11 @@ use std::future::Future;
 use std::path::Path;
 
 use bookstore_serve::{Listeners, Shutdown};
+use bookstore_telemetry::{LogFormat, Telemetry};
 use bookstore_tls::dev_certs::write_bundle;
 use bookstore_tls::{TlsSettings, UpstreamTlsSettings};
 use clap::Args;
+use tracing::instrument::WithSubscriber as _;
 
 use crate::Error;
 use crate::certs::IDENTITIES;
@@ -29,25 +31,32 @@ pub struct UpArgs {
     /// Run every gRPC hop over mutual TLS, with certificates generated for this run.
     #[arg(long)]
     pub tls: bool,
+
+    /// Log output format: `text` for people, `json` for log shippers. Levels come from RUST_LOG.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
-/// Runs `service` and, if it fails, shuts the rest of the system down.
+/// Runs `service` under its own telemetry (its log lines and its traces name it) and, if it
+/// fails, shuts the rest of the system down.
 async fn supervise<E>(
     service: &'static str,
     shutdown: Shutdown,
+    log_format: LogFormat,
     run: impl Future<Output = Result<(), E>>,
 ) -> Result<(), Error>
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    run.await.map_err(|error| {
-        tracing::error!(service, %error, "service failed; shutting the system down");
+    let failed = |source: Box<dyn std::error::Error + Send + Sync>| {
+        tracing::error!(service, error = %source, "service failed; shutting the system down");
         shutdown.trigger();
-        Error::Service {
-            service,
-            source: Box::new(error),
-        }
-    })
+        Error::Service { service, source }
+    };
+    let telemetry = Telemetry::new(service, log_format).map_err(|error| failed(error.into()))?;
+    let result = run.with_subscriber(telemetry.dispatch().clone()).await;
+    telemetry.shutdown();
+    result.map_err(|error| failed(error.into()))
 }
 
 /// Every service's configuration, wired to reach each other on `host`.
@@ -175,26 +184,31 @@ pub async fn run(args: UpArgs, shutdown: Shutdown) -> Result<(), Error> {
         supervise(
             "recommendations",
             shutdown.clone(),
+            args.log_format,
             recommendations::run(recommendations_listeners, system.recommendations, stop()),
         ),
         supervise(
             "marketplace",
             shutdown.clone(),
+            args.log_format,
             marketplace::run(marketplace_listeners, system.marketplace, stop())
         ),
         supervise(
             "factorial",
             shutdown.clone(),
+            args.log_format,
             factorial::run(factorial_listeners, system.factorial, stop())
         ),
         supervise(
             "ncr-gateway",
             shutdown.clone(),
+            args.log_format,
             ncr_gateway::run(gateway_listeners, system.ncr_gateway, stop())
         ),
         supervise(
             "demo",
             shutdown.clone(),
+            args.log_format,
             demo::run(demo_listeners, system.demo, stop())
         ),
     );

@@ -271,12 +271,15 @@ async fn one_request_id_is_logged_by_the_marketplace_and_recommendations() {
         .filter(|line| line.contains("trace-me-4711"))
         .collect();
     assert!(
-        lines.iter().any(|line| line.contains("http_request")),
-        "the marketplace logs the id: {lines:#?}"
+        lines
+            .iter()
+            .any(|line| line.contains(" marketplace access: request") && line.contains("route=/ ")),
+        "the marketplace's access log names the service and the id: {lines:#?}"
     );
     assert!(
-        lines.iter().any(|line| line.contains("gRPC call succeeded")
+        lines.iter().any(|line| line.contains(" recommendations ")
+            && line.contains("gRPC call succeeded")
             && line.contains("/bookstore.recommendations.v1.RecommendationsService/Recommend")),
-        "recommendations logs the same id: {lines:#?}"
+        "recommendations logs the same id, naming itself: {lines:#?}"
     );
 }

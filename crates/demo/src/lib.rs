@@ -86,7 +86,7 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     tracing::info!(
         grpc = %listeners.main_addr(),
-        metrics = ?listeners.admin_addr(),
+        metrics = listeners.admin_addr().map(tracing::field::display),
         "demo serving"
     );
     let metrics = Metrics::new();

@@ -99,7 +99,7 @@ pub async fn run(
     let calculator = Calculator::new(config.max_n, config.max_big_factorials());
     tracing::info!(
         grpc = %listeners.main_addr(),
-        metrics = ?listeners.admin_addr(),
+        metrics = listeners.admin_addr().map(tracing::field::display),
         max_n = calculator.max_n(),
         max_big_factorials = calculator.max_big_factorials(),
         "factorial serving"

@@ -96,7 +96,7 @@ pub async fn run(
     tracing::info!(
         books = catalog.len(),
         grpc = %listeners.main_addr(),
-        metrics = ?listeners.admin_addr(),
+        metrics = listeners.admin_addr().map(tracing::field::display),
         "recommendations serving"
     );
     let recommender = Arc::new(Recommender::new(catalog, config.seed));

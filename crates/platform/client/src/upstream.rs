@@ -18,7 +18,8 @@ use tonic::transport::{Channel, Endpoint};
 use tower::Layer;
 
 use bookstore_layers::{
-    GrpcClientMetrics, GrpcClientMetricsLayer, MethodTable, Metrics, REQUEST_ID_HEADER,
+    GrpcClientMetrics, GrpcClientMetricsLayer, GrpcClientTrace, GrpcClientTraceLayer, MethodTable,
+    Metrics, REQUEST_ID_HEADER,
 };
 use bookstore_tls::{ClientTls, UpstreamTlsSettings};
 use humantime::parse_duration;
@@ -32,9 +33,9 @@ const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
 /// How long a keepalive ping may go unanswered.
 const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A channel to one upstream, recording client metrics and enforcing call deadlines. Cheap to
-/// clone; clones share the connection.
-pub type GrpcChannel = GrpcClientMetrics<ClientDeadline<Channel>>;
+/// A channel to one upstream, tracing calls, recording client metrics and enforcing call
+/// deadlines. Cheap to clone; clones share the connection.
+pub type GrpcChannel = GrpcClientTrace<GrpcClientMetrics<ClientDeadline<Channel>>>;
 
 /// How long after a call's deadline tonic's own timeout gives up, as a backstop for calls sent
 /// without a deadline: calls with one fail first, as `DEADLINE_EXCEEDED`, in
@@ -167,7 +168,8 @@ impl UpstreamConfig {
             self.own_endpoint()?.connect_lazy()
         };
         let channel = ClientDeadlineLayer.layer(channel);
-        Ok(GrpcClientMetricsLayer::new(metrics, &MethodTable::standard()).layer(channel))
+        let channel = GrpcClientMetricsLayer::new(metrics, &MethodTable::standard()).layer(channel);
+        Ok(GrpcClientTraceLayer.layer(channel))
     }
 
     /// The endpoint at this upstream's own address (its host, not one of its addresses).

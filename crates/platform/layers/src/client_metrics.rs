@@ -107,7 +107,7 @@ fn rebox(response: Response<ObservedBody<Body, CallRecord>>) -> Response<Body> {
 /// error by value): a status found among the error's sources, `Cancelled` for a deadline that
 /// ran out (tonic's choice), and `Unavailable` for a failure to connect — and, here, for any
 /// other transport failure, since no server answered.
-fn code_of(error: &(dyn std::error::Error + 'static)) -> Code {
+pub(crate) fn code_of(error: &(dyn std::error::Error + 'static)) -> Code {
     let mut source = Some(error);
     while let Some(error) = source {
         if let Some(status) = error.downcast_ref::<tonic::Status>() {

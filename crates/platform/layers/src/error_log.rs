@@ -19,6 +19,7 @@ use tonic::{Code, Status};
 use tower::{Layer, Service};
 
 use crate::call_context::CallContext;
+use crate::metrics::code_name;
 use crate::observe::{BodyObserver, ObservedBody, ObservedResponse, code_from};
 use crate::request_id::REQUEST_ID_HEADER;
 
@@ -62,20 +63,23 @@ impl ErrorReporter for TracingReporter {
         let server_fault = report.panic.is_some()
             || matches!(report.code, Code::Internal | Code::Unknown | Code::DataLoss);
         let request_id = report.request_id.as_deref().unwrap_or("-");
-        let latency_ms = report.latency.as_secs_f64() * 1e3;
+        // Rounded to the microsecond: a float with noise in its last digits helps nobody.
+        let latency_ms = (report.latency.as_secs_f64() * 1e6).round() / 1e3;
+        let (method, code) = (report.method.as_str(), code_name(report.code));
+        let status_message = report.message.as_str();
         if report.code == Code::Cancelled && report.panic.is_none() {
             tracing::debug!(
-                method = %report.method,
-                message = %report.message,
+                method,
+                status_message,
                 latency_ms,
                 request_id,
                 "gRPC call cancelled by the client"
             );
         } else if server_fault {
             tracing::error!(
-                method = %report.method,
-                code = ?report.code,
-                message = %report.message,
+                method,
+                code,
+                status_message,
                 panic = report.panic.as_deref(),
                 latency_ms,
                 request_id,
@@ -83,9 +87,9 @@ impl ErrorReporter for TracingReporter {
             );
         } else {
             tracing::warn!(
-                method = %report.method,
-                code = ?report.code,
-                message = %report.message,
+                method,
+                code,
+                status_message,
                 latency_ms,
                 request_id,
                 "gRPC call failed"
@@ -244,7 +248,7 @@ impl Drop for PendingReport {
                 tracing::debug!(
                     method = self.method(),
                     request_id = request_id.unwrap_or("-"),
-                    latency_ms = self.started.elapsed().as_secs_f64() * 1e3,
+                    latency_ms = (self.started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
                     "gRPC call succeeded"
                 );
                 return;

@@ -27,7 +27,7 @@ use tower::{Layer, Service};
 use crate::metrics::{HttpLabels, HttpRouteLabels, Metrics};
 
 /// The route label of a request no route matched.
-const UNMATCHED: &str = "unmatched";
+pub(crate) const UNMATCHED: &str = "unmatched";
 
 /// Records HTTP request metrics.
 #[derive(Clone, Debug)]

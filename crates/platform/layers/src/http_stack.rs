@@ -3,13 +3,17 @@
 //! Outermost first:
 //!
 //! 1. [`RequestIdLayer`]: accepts or assigns `x-request-id`, and echoes it.
-//! 2. tower-http's `TraceLayer`: a span per request carrying the request id, so this service's
-//!    log lines join the gRPC services'.
-//! 3. tower-http's `TimeoutLayer`: the server's time limit, as 408.
-//! 4. [`HttpMetricsLayer`], on each route: requests and latency by route template.
+//! 2. [`HttpTraceLayer`]: an OpenTelemetry span per request (kind SERVER), a child of the
+//!    caller's, when traces are exported.
+//! 3. [`AccessLogLayer`]: one access-log line per request, inside the span (so it names the
+//!    trace), unless turned off.
+//! 4. tower-http's `TimeoutLayer`: the server's time limit, as 408.
+//! 5. [`HttpMetricsLayer`], on each route: requests and latency by route template.
 //!
-//! The request id comes first so that the span, the timeout's answer and the app all see it;
-//! the metrics sit on the routes because only there is the route template known.
+//! The request id comes first so that everything after sees it; the span before the access
+//! log, so that the line joins the trace; the access log outside the time limit, so that a
+//! request cut by it is logged with its 408. All of them run after routing (`Router::layer`),
+//! so the route template is known.
 
 use std::time::Duration;
 
@@ -17,26 +21,29 @@ use axum::Router;
 use http::StatusCode;
 use tower::ServiceBuilder;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnFailure, TraceLayer};
-use tracing::Level;
 
+use crate::access_log::AccessLogLayer;
 use crate::http_metrics::HttpMetricsLayer;
+use crate::http_trace::HttpTraceLayer;
 use crate::metrics::Metrics;
-use crate::request_id::{REQUEST_ID_HEADER, RequestIdLayer};
+use crate::request_id::RequestIdLayer;
 
 /// The standard HTTP stack (see the module docs for its order).
 #[derive(Clone, Debug)]
 pub struct HttpStack {
     metrics: Metrics,
     request_timeout: Duration,
+    access_log: bool,
 }
 
 impl HttpStack {
-    /// Records into `metrics`; requests get `request_timeout` to be answered.
-    pub fn new(metrics: &Metrics, request_timeout: Duration) -> Self {
+    /// Records into `metrics`; requests get `request_timeout` to be answered; each gets an
+    /// access-log line if `access_log`.
+    pub fn new(metrics: &Metrics, request_timeout: Duration, access_log: bool) -> Self {
         Self {
             metrics: metrics.clone(),
             request_timeout,
+            access_log,
         }
     }
 
@@ -48,25 +55,8 @@ impl HttpStack {
             .layer(
                 ServiceBuilder::new()
                     .layer(RequestIdLayer)
-                    .layer(
-                        TraceLayer::new_for_http()
-                            .make_span_with(|request: &http::Request<_>| {
-                                let request_id = request
-                                    .headers()
-                                    .get(REQUEST_ID_HEADER)
-                                    .and_then(|id| id.to_str().ok())
-                                    .unwrap_or("-");
-                                tracing::debug_span!(
-                                    "http_request",
-                                    method = %request.method(),
-                                    uri = %request.uri(),
-                                    request_id,
-                                )
-                            })
-                            // Apps log their own failures with context; a second, generic line
-                            // per 5xx would only be noise.
-                            .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
-                    )
+                    .layer(HttpTraceLayer)
+                    .layer(AccessLogLayer::new(self.access_log))
                     .layer(TimeoutLayer::with_status_code(
                         StatusCode::REQUEST_TIMEOUT,
                         self.request_timeout,

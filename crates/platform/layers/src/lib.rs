@@ -7,6 +7,7 @@
 //! - `http_stack`: [`HttpStack`], every web app layer.
 //!
 //! **gRPC server layers**, in the stack's order:
+//! - `server_trace`: [`GrpcServerTraceLayer`], one OpenTelemetry span per call (kind SERVER).
 //! - `server_metrics`: [`GrpcServerMetricsLayer`], the grpc-ecosystem `grpc_server_*` series.
 //! - `error_log`: [`ErrorLogLayer`], every failed call reported once to an [`ErrorReporter`].
 //! - `catch_panic`: [`CatchPanicLayer`], a panicking handler becomes `INTERNAL`.
@@ -15,14 +16,17 @@
 //! - `request_timeout`: [`RequestTimeoutLayer`], the server's time limit.
 //! - `message_limit`: [`MessageLimitLayer`], oversized request messages refused.
 //!
-//! **Other layers**: `client_metrics` ([`GrpcClientMetricsLayer`], on channels),
-//! `http_metrics` ([`HttpMetricsLayer`]) and `request_id` ([`RequestIdLayer`]), for web apps.
+//! **Other layers**: `client_trace` ([`GrpcClientTraceLayer`], a CLIENT span per call, its
+//! `traceparent` sent along) and `client_metrics` ([`GrpcClientMetricsLayer`]), on channels;
+//! `http_trace` ([`HttpTraceLayer`]), `access_log` ([`AccessLogLayer`]), `http_metrics`
+//! ([`HttpMetricsLayer`]) and `request_id` ([`RequestIdLayer`]), for web apps.
 //!
 //! **What the layers share**: `call_context` (the per-call state through which the layers of
 //! one call tell each other what they saw), `call_record` (one call recorded into its
 //! method's metrics, server or client side), `observe` (watching a body go by: messages,
 //! trailers, the end of a call), `guarded_body` (the one body that ends a stream early with a status), `metrics`
-//! (the process's Prometheus registry and families), `methods` (which methods exist and their
+//! (the process's Prometheus registry and families), `rpc_span` (the semantic conventions the
+//! trace layers share), `methods` (which methods exist and their
 //! shapes, from the descriptors), `peer_identity` (who is calling), and `status` (how a
 //! service's typed errors become statuses, written once).
 //!
@@ -31,16 +35,19 @@
 //! every response defeats HPACK's header compression on the connection, which measured 40% of
 //! the stack's cost per call (BENCHMARKS.md). A failure reported without an id gets one then.
 
+mod access_log;
 mod authorize;
 mod call_context;
 mod call_record;
 mod catch_panic;
 mod client_metrics;
+mod client_trace;
 mod error_log;
 mod grace_cutoff;
 mod guarded_body;
 mod http_metrics;
 mod http_stack;
+mod http_trace;
 mod message_limit;
 mod methods;
 mod metrics;
@@ -48,17 +55,22 @@ mod observe;
 mod peer_identity;
 mod request_id;
 mod request_timeout;
+mod rpc_span;
 mod server_metrics;
+mod server_trace;
 mod stack;
 mod status;
 
+pub use access_log::AccessLogLayer;
 pub use authorize::AuthorizeLayer;
 pub use catch_panic::CatchPanicLayer;
 pub use client_metrics::{GrpcClientMetrics, GrpcClientMetricsLayer};
+pub use client_trace::{GrpcClientTrace, GrpcClientTraceLayer};
 pub use error_log::{ErrorLogLayer, ErrorReport, ErrorReporter, TracingReporter};
 pub use grace_cutoff::GraceCutoffLayer;
 pub use http_metrics::HttpMetricsLayer;
 pub use http_stack::HttpStack;
+pub use http_trace::HttpTraceLayer;
 pub use message_limit::MessageLimitLayer;
 pub use methods::MethodTable;
 pub use metrics::{Metrics, code_name};
@@ -66,5 +78,6 @@ pub use peer_identity::PeerIdentity;
 pub use request_id::{REQUEST_ID_HEADER, RequestIdLayer};
 pub use request_timeout::RequestTimeoutLayer;
 pub use server_metrics::GrpcServerMetricsLayer;
+pub use server_trace::GrpcServerTraceLayer;
 pub use stack::{ServerStack, StackConfig, Stacked};
 pub use status::{GrpcError, into_status};

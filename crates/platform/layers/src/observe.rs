@@ -35,6 +35,16 @@ pub trait BodyObserver: Send + 'static {
     fn on_trailers(&mut self, _trailers: &HeaderMap) {}
     /// The call failed without a response; its client sees `code`.
     fn on_failure(&mut self, _code: Code) {}
+    /// Whether [`BodyObserver::on_message`] is wanted: counting messages reads every frame's
+    /// length prefixes, which an observer that ignores them need not pay for.
+    fn counts_messages(&self) -> bool {
+        true
+    }
+    /// Runs one poll of the watched response future or body: the tracer polls inside the
+    /// call's span, so what the handler logs is joined to its trace.
+    fn around_poll<T>(&mut self, poll: impl FnOnce() -> T) -> T {
+        poll()
+    }
 }
 
 /// Counts length-prefixed gRPC messages (1 flag byte, 4 length bytes, payload) across
@@ -129,11 +139,14 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let this = self.project();
-        let frame = std::task::ready!(this.inner.poll_frame(cx));
+        let inner = this.inner;
+        let frame = std::task::ready!(this.observer.around_poll(|| inner.poll_frame(cx)));
         if let Some(Ok(frame)) = &frame {
             if let Some(data) = frame.data_ref() {
-                for _ in 0..this.framer.feed(data.chunk()) {
-                    this.observer.on_message();
+                if this.observer.counts_messages() {
+                    for _ in 0..this.framer.feed(data.chunk()) {
+                        this.observer.on_message();
+                    }
                 }
             } else if let Some(trailers) = frame.trailers_ref() {
                 this.observer.on_trailers(trailers);
@@ -187,11 +200,15 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let result = std::task::ready!(this.inner.poll(cx));
-        let mut observer = this
+        let observer = this
             .observer
-            .take()
+            .as_mut()
             .expect("ObservedResponse polled after it completed");
+        let inner = this.inner;
+        let result = std::task::ready!(observer.around_poll(|| inner.poll(cx)));
+        let Some(mut observer) = this.observer.take() else {
+            unreachable!("checked above");
+        };
         Poll::Ready(match result {
             Ok(response) => {
                 if response.headers().contains_key(&GRPC_STATUS) {

@@ -4,20 +4,22 @@
 //!
 //! Outermost first (the order is the type [`Stacked`], so it cannot drift from this list):
 //!
-//! 1. [`GrpcServerMetricsLayer`]: started / handled / messages / latency / in-flight.
-//! 2. [`ErrorLogLayer`]: every failed call reported once, with method, code, message, latency.
-//! 3. [`CatchPanicLayer`]: a panicking handler becomes `INTERNAL`; nothing else is affected.
-//! 4. [`AuthorizeLayer`]: under mutual TLS, only allowed client identities get through.
-//! 5. [`GraceCutoffLayer`]: at the end of the shutdown grace period, calls still running end
+//! 1. [`GrpcServerTraceLayer`]: one OpenTelemetry span per call, a child of the caller's.
+//! 2. [`GrpcServerMetricsLayer`]: started / handled / messages / latency / in-flight.
+//! 3. [`ErrorLogLayer`]: every failed call reported once, with method, code, message, latency.
+//! 4. [`CatchPanicLayer`]: a panicking handler becomes `INTERNAL`; nothing else is affected.
+//! 5. [`AuthorizeLayer`]: under mutual TLS, only allowed client identities get through.
+//! 6. [`GraceCutoffLayer`]: at the end of the shutdown grace period, calls still running end
 //!    with `UNAVAILABLE`.
-//! 6. [`RequestTimeoutLayer`]: the server's time limit, as `DEADLINE_EXCEEDED`.
-//! 7. [`MessageLimitLayer`]: oversized request messages, as `RESOURCE_EXHAUSTED`.
+//! 7. [`RequestTimeoutLayer`]: the server's time limit, as `DEADLINE_EXCEEDED`.
+//! 8. [`MessageLimitLayer`]: oversized request messages, as `RESOURCE_EXHAUSTED`.
 //!
 //! The layers of one call tell each other what they saw (a panic's message, a client gone
 //! mid-request) through the call's context in the request's extensions (`call_context`).
 //!
-//! Why this order: the metrics and the error log sit outside everything that decides a call's
-//! status, so that
+//! Why this order: the span comes first, so that everything inside — the metrics' exemplars,
+//! the error log's lines, the handler's — happens in it. The metrics and the error log sit
+//! outside everything that decides a call's status, so that
 //! every status — a panic, a refusal, the grace deadline, the time limit, the size limit — is
 //! counted and reported as the client saw it; and outside the panic catcher, so a panic never
 //! unwinds through them. The panic catcher sits outside the layers that answer by themselves,
@@ -44,6 +46,7 @@ use crate::methods::MethodTable;
 use crate::metrics::Metrics;
 use crate::request_timeout::{RequestTimeout, RequestTimeoutLayer};
 use crate::server_metrics::{GrpcServerMetrics, GrpcServerMetricsLayer};
+use crate::server_trace::{GrpcServerTrace, GrpcServerTraceLayer};
 
 /// What the stack's layers are configured with.
 pub struct StackConfig {
@@ -74,8 +77,10 @@ impl std::fmt::Debug for StackConfig {
 }
 
 /// A service `S` inside the whole stack; the type spells the order, outermost first.
-pub type Stacked<S> = GrpcServerMetrics<
-    ErrorLog<CatchPanic<Authorize<GraceCutoff<RequestTimeout<MessageLimit<S>>>>>>,
+pub type Stacked<S> = GrpcServerTrace<
+    GrpcServerMetrics<
+        ErrorLog<CatchPanic<Authorize<GraceCutoff<RequestTimeout<MessageLimit<S>>>>>>,
+    >,
 >;
 
 /// The standard gRPC server stack (see the module docs for its order and why).
@@ -115,6 +120,7 @@ impl<S> Layer<S> for ServerStack {
     fn layer(&self, inner: S) -> Self::Service {
         // Outermost first, as in the module docs.
         ServiceBuilder::new()
+            .layer(GrpcServerTraceLayer)
             .layer(self.metrics.clone())
             .layer(self.errors.clone())
             .layer(CatchPanicLayer)
@@ -152,8 +158,10 @@ mod tests {
             request_timeout: Duration::from_secs(1),
             max_message_bytes: 1024,
         });
-        let _outermost_first: GrpcServerMetrics<
-            ErrorLog<CatchPanic<Authorize<GraceCutoff<RequestTimeout<MessageLimit<Routes>>>>>>,
+        let _outermost_first: GrpcServerTrace<
+            GrpcServerMetrics<
+                ErrorLog<CatchPanic<Authorize<GraceCutoff<RequestTimeout<MessageLimit<Routes>>>>>>,
+            >,
         > = stack.layer(Routes);
     }
 }

@@ -33,7 +33,7 @@ pub async fn serve_http(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
     let (stack, metrics) = (
-        HttpStack::new(metrics, settings.request_timeout),
+        HttpStack::new(metrics, settings.request_timeout, settings.access_log),
         metrics.clone(),
     );
     let build = move || -> std::io::Result<axum::Router> {

@@ -1,5 +1,6 @@
-//! How every service binary runs, written once: logging set up, signals handled, listeners
-//! bound, the service run, and one line on stderr with a non-zero status if any of it fails.
+//! How every service binary runs, written once: telemetry set up (log lines, and traces when
+//! the `OTEL_*` variables say where), signals handled, listeners bound, the service run, the
+//! last spans sent, and one line on stderr with a non-zero status if any of it fails.
 //! A service's `main` is then two lines:
 //!
 //! ```ignore
@@ -13,13 +14,16 @@
 use std::fmt::Display;
 use std::process::ExitCode;
 
+use bookstore_telemetry::Telemetry;
+
 use crate::args::ServeArgs;
 use crate::listeners::Listeners;
 use crate::shutdown::{Shutdown, ShutdownSignal};
 
-/// Runs a service as its binary: logs as `args` say, shuts down gracefully on the first
-/// SIGTERM/SIGINT (at once on the second), binds the listeners `args` name, then runs `run`
-/// until it returns. Must be called inside a Tokio runtime.
+/// Runs a service as its binary: logs as `args` say and traces as the `OTEL_*` variables say,
+/// shuts down gracefully on the first SIGTERM/SIGINT (at once on the second), binds the
+/// listeners `args` name, then runs `run` until it returns. Must be called inside a Tokio
+/// runtime.
 pub async fn run_service<A, F, Fut, E>(args: A, run: F) -> ExitCode
 where
     A: ServeArgs,
@@ -27,13 +31,19 @@ where
     Fut: Future<Output = Result<(), E>>,
     E: Display,
 {
-    bookstore_telemetry::init(args.server().log_format);
+    let telemetry = match Telemetry::new(args.name(), args.server().log_format) {
+        Ok(telemetry) => telemetry,
+        Err(error) => return exit_status(args.name(), Err(error)),
+    };
+    telemetry.install();
     // Before anything else, so a signal that arrives during start-up is already ours.
     let shutdown = Shutdown::on_signals();
-    match args.bind().await {
+    let status = match args.bind().await {
         Ok(listeners) => exit_status(args.name(), run(listeners, shutdown.signal()).await),
         Err(error) => exit_status(args.name(), Err(error)),
-    }
+    };
+    telemetry.shutdown();
+    status
 }
 
 /// The exit status for `result`, printing its error as one line, prefixed with the program's

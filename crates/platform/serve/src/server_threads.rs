@@ -127,10 +127,14 @@ impl ServerThreads {
             let (done, finished) = oneshot::channel();
             let (serve, abandon) = (serve.clone(), started.abandon.clone());
             let ended = OnEnd(started.thread_ended.clone());
+            // The thread logs and traces where the code that starts it does (under `bookstore
+            // up`, each service has its own telemetry).
+            let dispatch = tracing::dispatcher::get_default(tracing::Dispatch::clone);
             std::thread::Builder::new()
                 .name(format!("{name}-{index}"))
                 .spawn(move || {
                     let _ended = ended;
+                    let _dispatch = tracing::dispatcher::set_default(&dispatch);
                     // Built on the thread that runs it: a runtime must not be dropped inside
                     // another runtime's async context, as it would be if this thread failed
                     // to start.

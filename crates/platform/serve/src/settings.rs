@@ -49,6 +49,10 @@ pub struct ServerSettings {
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// One access-log line per HTTP request at info (web apps): `false` turns them off.
+    #[arg(long, env = "ACCESS_LOG", default_value_t = true, action = clap::ArgAction::Set)]
+    pub access_log: bool,
+
     /// Threads serving connections, each on its own single-threaded runtime (thread-per-core;
     /// default: one per CPU this process may use). 0 serves on the process's main runtime.
     #[arg(long, env = "SERVER_THREADS", default_value_t = default_threads())]
@@ -63,6 +67,7 @@ impl Default for ServerSettings {
             max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             log_format: LogFormat::Text,
+            access_log: true,
             server_threads: default_threads(),
         }
     }

@@ -29,7 +29,8 @@
 //! - `calls`: requests, raw message bytes, reading a stream, checking a status;
 //! - `waiting`: [`eventually`], [`within`], [`WAIT`] — for effects that land a moment after the
 //!   client has its answer, and calls that must not hang;
-//! - `series`: metric series names; `proxy`: a connection a test can cut ([`Proxy`]).
+//! - `series`: metric series names; `proxy`: a connection a test can cut ([`Proxy`]);
+//! - `otlp`: an OTLP trace receiver ([`OtlpReceiver`]) that keeps the spans services export.
 //!
 //! The `dummy-server` binary runs the dummy service on the platform as a real process, for
 //! tests that send real signals.
@@ -37,6 +38,7 @@
 mod calls;
 mod dummy;
 mod harness;
+mod otlp;
 mod proxy;
 mod reporter;
 mod series;
@@ -46,6 +48,7 @@ mod waiting;
 pub use calls::{RawCodec, assert_status, channel, collect, raw_unary, req, reqs};
 pub use dummy::{DummyService, SpecialCase, SpecialCases};
 pub use harness::{TestServer, serve_dummy, serve_dummy_on_platform};
+pub use otlp::{OtlpReceiver, ReceivedSpan};
 pub use proxy::Proxy;
 pub use reporter::RecordingReporter;
 pub use series::{DUMMY, series, series_of};

@@ -1,0 +1,87 @@
+//! What the server and client trace layers share: the OpenTelemetry semantic conventions for
+//! RPC spans (names, message events, which codes make a span's status `ERROR`) and recording a
+//! span's ids where log lines find them.
+
+use bookstore_telemetry::TRACE_TARGET;
+use opentelemetry::trace::TraceContextExt as _;
+use tonic::Code;
+use tracing::Span;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+/// Which end of a call a span is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    Server,
+    Client,
+}
+
+/// `rpc.service` and `rpc.method` of an HTTP/2 path `/package.Service/Method` (the path itself,
+/// as the service, when it is not one).
+pub(crate) fn service_and_method(path: &str) -> (&str, &str) {
+    path.trim_start_matches('/')
+        .split_once('/')
+        .unwrap_or((path, ""))
+}
+
+/// Records the span's trace and span ids as its `trace_id` and `span_id` fields, which the log
+/// lines written inside it show.
+pub(crate) fn record_ids(span: &Span) {
+    let context = span.context();
+    let otel = context.span();
+    let ids = otel.span_context();
+    if ids.is_valid() {
+        span.record("trace_id", tracing::field::display(ids.trace_id()));
+        span.record("span_id", tracing::field::display(ids.span_id()));
+    }
+}
+
+/// The `message` event of the conventions: the `id`th message sent or received.
+pub(crate) fn message_event(span: &Span, kind: &'static str, id: u64) {
+    tracing::event!(
+        target: TRACE_TARGET,
+        parent: span,
+        tracing::Level::INFO,
+        { "rpc.message.type" = kind, "rpc.message.id" = id },
+        "message"
+    );
+}
+
+/// Records the call's status code, and `ERROR` as the span's status where the conventions say:
+/// on a client, every code but OK; on a server, only the codes that mean the server failed
+/// (the others are the client's doing).
+pub(crate) fn record_status(span: &Span, side: Side, code: Code) {
+    span.record("rpc.grpc.status_code", code as i64);
+    let failed = match side {
+        Side::Client => code != Code::Ok,
+        Side::Server => matches!(
+            code,
+            Code::Unknown
+                | Code::DeadlineExceeded
+                | Code::Unimplemented
+                | Code::Internal
+                | Code::Unavailable
+                | Code::DataLoss
+        ),
+    };
+    if failed {
+        span.record("otel.status_code", "error");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_service_and_method_of_a_path() {
+        assert_eq!(
+            service_and_method("/bookstore.factorial.v1.FactorialService/Factorial"),
+            ("bookstore.factorial.v1.FactorialService", "Factorial")
+        );
+        assert_eq!(
+            service_and_method("/Recommendations/Recommend"),
+            ("Recommendations", "Recommend")
+        );
+        assert_eq!(service_and_method("/nonsense"), ("/nonsense", ""));
+    }
+}
