@@ -235,4 +235,22 @@ async fn one_trace_crosses_every_hop() {
     assert_eq!(failed.len(), 1, "{spans:#?}");
     assert_eq!(failed[0].attribute("rpc.grpc.status_code"), Some("3"));
     assert_ne!(failed[0].status, ReceivedSpan::ERROR);
+
+    // The latency histograms lead to the trace: an OpenMetrics exemplar with its id.
+    let metrics = http
+        .get(format!("http://127.0.0.1:{}/metrics", ports[4]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let exemplar = format!("# {{trace_id=\"{TRACE_ID}\"}}");
+    assert!(
+        metrics.lines().any(
+            |line| line.starts_with("grpc_server_handling_seconds_bucket")
+                && line.contains(&exemplar)
+        ),
+        "no exemplar of the trace in\n{metrics}"
+    );
 }

@@ -269,3 +269,40 @@ async fn health_and_metrics_are_served() {
         r#"grpc_client_handled_total{grpc_type="unary",grpc_service="bookstore.recommendations.v1.RecommendationsService",grpc_method="Recommend",grpc_code="OK"} 1"#
     ), "{metrics}");
 }
+
+#[tokio::test]
+async fn metrics_show_only_what_the_marketplace_serves_and_calls() {
+    let (_upstream, web) = system(FakeRecommendations::default()).await;
+    get(&web, "/").await;
+    let (_, metrics) = get(&web, "/metrics").await;
+    // Client series for the one method it called, none for the methods it never calls (nor
+    // for the test harness's dummy service), and no gRPC server series at all.
+    assert!(metrics.contains(r#"grpc_method="Recommend""#), "{metrics}");
+    for absent in [
+        "ListCategories",
+        "DummyService",
+        "grpc_server_",
+        "Factorial",
+    ] {
+        assert!(!metrics.contains(absent), "{absent} in\n{metrics}");
+    }
+    // The standard process metrics, and help text that reads as written.
+    for present in [
+        "process_cpu_seconds_total ",
+        "process_resident_memory_bytes ",
+        "process_open_fds ",
+        "process_start_time_seconds ",
+    ] {
+        assert!(metrics.contains(present), "no {present} in\n{metrics}");
+    }
+    let help: Vec<&str> = metrics
+        .lines()
+        .filter(|line| line.starts_with("# HELP"))
+        .collect();
+    assert!(help.iter().all(|line| !line.ends_with("..")), "{help:#?}");
+    assert!(
+        metrics.len() < 20_000,
+        "{} bytes:\n{metrics}",
+        metrics.len()
+    );
+}

@@ -36,7 +36,7 @@ impl AuthorizeLayer {
         if allowed.is_some() {
             metrics.register(
                 "grpc_server_authorization_denied",
-                "Calls refused because the client's certificate identity is not allowed.",
+                "Calls refused because the client's certificate identity is not allowed",
                 denied.clone(),
             );
         }

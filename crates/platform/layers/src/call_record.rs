@@ -2,7 +2,7 @@
 //! alike: the per-method handles resolved once ([`MethodIndex`]), the messages of a request
 //! ([`MessageCounter`]) and the call itself, from start to status ([`CallRecord`]).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use http::HeaderMap;
@@ -10,36 +10,72 @@ use rustc_hash::FxHashMap;
 use tonic::Code;
 
 use crate::call_context::CallContext;
+use crate::grpc_families::MethodMetrics;
+use crate::latency::TraceExemplar;
 use crate::methods::{MethodInfo, MethodTable};
-use crate::metrics::MethodMetrics;
 use crate::observe::{BodyObserver, code_from};
+use crate::rpc_span::current_trace;
 
-/// Per-method handles, resolved once when the layer is built. Looked up on every call, so the
+/// Per-method handles, each resolved — and its series created — when the method is first
+/// called, so a process shows series only for what it serves or calls (a server resolves its
+/// own methods up front: see [`MethodIndex::resolve_all`]). Looked up on every call, so the
 /// table uses FxHash rather than the standard library's DoS-resistant SipHash: it is fixed at
 /// start-up and never grows, so a crafted path can only miss, not slow anything down.
 #[derive(Clone)]
 pub(crate) struct MethodIndex {
-    by_path: Arc<FxHashMap<String, Arc<MethodMetrics>>>,
-    unknown: Arc<MethodMetrics>,
+    by_path: Arc<FxHashMap<String, Method>>,
+    unknown: Arc<Method>,
+    resolve: Arc<dyn Fn(&MethodInfo) -> MethodMetrics + Send + Sync>,
+}
+
+/// One method and, once resolved, its handles.
+struct Method {
+    info: MethodInfo,
+    metrics: OnceLock<Arc<MethodMetrics>>,
+}
+
+impl Method {
+    fn new(info: MethodInfo) -> Self {
+        Self {
+            info,
+            metrics: OnceLock::new(),
+        }
+    }
 }
 
 impl MethodIndex {
     pub(crate) fn new(
         methods: &MethodTable,
-        resolve: impl Fn(&MethodInfo) -> MethodMetrics,
+        resolve: impl Fn(&MethodInfo) -> MethodMetrics + Send + Sync + 'static,
     ) -> Self {
         let by_path = methods
             .iter()
-            .map(|(path, info)| (path.to_owned(), Arc::new(resolve(info))))
+            .map(|(path, info)| (path.to_owned(), Method::new(info.clone())))
             .collect();
         Self {
             by_path: Arc::new(by_path),
-            unknown: Arc::new(resolve(&MethodInfo::unknown())),
+            unknown: Arc::new(Method::new(MethodInfo::unknown())),
+            resolve: Arc::new(resolve),
         }
     }
 
+    /// Resolves every known method now, so its series show (at zero) before its first call.
+    pub(crate) fn resolve_all(self) -> Self {
+        for method in self.by_path.values() {
+            self.resolved(method);
+        }
+        self
+    }
+
     pub(crate) fn get(&self, path: &str) -> Arc<MethodMetrics> {
-        self.by_path.get(path).unwrap_or(&self.unknown).clone()
+        self.resolved(self.by_path.get(path).unwrap_or(&self.unknown))
+    }
+
+    fn resolved(&self, method: &Method) -> Arc<MethodMetrics> {
+        method
+            .metrics
+            .get_or_init(|| Arc::new((self.resolve)(&method.info)))
+            .clone()
     }
 }
 
@@ -59,6 +95,8 @@ pub struct CallRecord {
     started: Instant,
     code: Option<Code>,
     context: Option<CallContext>,
+    /// The trace the call belongs to, if it is traced: its latency's exemplar.
+    trace: Option<TraceExemplar>,
 }
 
 impl CallRecord {
@@ -76,6 +114,7 @@ impl CallRecord {
             started: Instant::now(),
             code: None,
             context,
+            trace: current_trace(),
         }
     }
 
@@ -107,7 +146,10 @@ impl BodyObserver for CallRecord {
 impl Drop for CallRecord {
     fn drop(&mut self) {
         let code = self.code.unwrap_or(Code::Cancelled);
-        self.method
-            .handled(code, self.started.elapsed().as_secs_f64());
+        self.method.handled(
+            code,
+            self.started.elapsed().as_secs_f64(),
+            self.trace.take(),
+        );
     }
 }

@@ -14,8 +14,9 @@ use tonic::body::Body;
 use tower::{Layer, Service};
 
 use crate::call_record::{CallRecord, MessageCounter, MethodIndex};
+use crate::grpc_families::MethodMetrics;
 use crate::methods::MethodTable;
-use crate::metrics::{MethodMetrics, Metrics};
+use crate::metrics::Metrics;
 use crate::observe::{ObservedBody, ObservedResponse};
 
 /// Records client-side call metrics on a channel.
@@ -35,7 +36,10 @@ impl GrpcClientMetricsLayer {
     /// Records into `metrics` for the methods in `methods` (anything else is `unknown`).
     pub fn new(metrics: &Metrics, methods: &MethodTable) -> Self {
         Self {
-            index: MethodIndex::new(methods, |info| metrics.client_method(info)),
+            index: {
+                let metrics = metrics.clone();
+                MethodIndex::new(methods, move |info| metrics.client_method(info))
+            },
         }
     }
 }

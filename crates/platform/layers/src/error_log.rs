@@ -19,7 +19,7 @@ use tonic::{Code, Status};
 use tower::{Layer, Service};
 
 use crate::call_context::CallContext;
-use crate::metrics::code_name;
+use crate::grpc_families::code_name;
 use crate::observe::{BodyObserver, ObservedBody, ObservedResponse, code_from};
 use crate::request_id::REQUEST_ID_HEADER;
 

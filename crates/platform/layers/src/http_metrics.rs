@@ -21,10 +21,11 @@ use http::{Method, Request, Response};
 use pin_project_lite::pin_project;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
 use tower::{Layer, Service};
 
+use crate::latency::LatencyHistogram;
 use crate::metrics::{HttpLabels, HttpRouteLabels, Metrics};
+use crate::rpc_span::current_trace;
 
 /// The route label of a request no route matched.
 pub(crate) const UNMATCHED: &str = "unmatched";
@@ -110,7 +111,7 @@ where
 struct RouteHandles {
     method: Method,
     route: Box<str>,
-    duration: Histogram,
+    duration: LatencyHistogram,
     in_flight: Gauge,
     /// Request counters by status, resolved as each status first occurs (a handful per route).
     by_status: RwLock<Vec<(u16, Counter)>>,
@@ -212,9 +213,11 @@ where
         let result = std::task::ready!(this.inner.poll(cx));
         if let Some(record) = this.record.take() {
             let handles = &record.handles;
-            handles
-                .duration
-                .observe(record.started.elapsed().as_secs_f64());
+            handles.duration.observe(
+                record.started.elapsed().as_secs_f64(),
+                current_trace(),
+                None,
+            );
             let status = result
                 .as_ref()
                 .map_or(500, |response| response.status().as_u16());

@@ -25,7 +25,8 @@
 //! one call tell each other what they saw), `call_record` (one call recorded into its
 //! method's metrics, server or client side), `observe` (watching a body go by: messages,
 //! trailers, the end of a call), `guarded_body` (the one body that ends a stream early with a status), `metrics`
-//! (the process's Prometheus registry and families), `rpc_span` (the semantic conventions the
+//! (the process's Prometheus registry; `grpc_families`, `latency` histograms and
+//! `process_metrics` in it), `rpc_span` (the semantic conventions the
 //! trace layers share), `methods` (which methods exist and their
 //! shapes, from the descriptors), `peer_identity` (who is calling), and `status` (how a
 //! service's typed errors become statuses, written once).
@@ -44,15 +45,18 @@ mod client_metrics;
 mod client_trace;
 mod error_log;
 mod grace_cutoff;
+mod grpc_families;
 mod guarded_body;
 mod http_metrics;
 mod http_stack;
 mod http_trace;
+mod latency;
 mod message_limit;
 mod methods;
 mod metrics;
 mod observe;
 mod peer_identity;
+mod process_metrics;
 mod request_id;
 mod request_timeout;
 mod rpc_span;
@@ -68,12 +72,13 @@ pub use client_metrics::{GrpcClientMetrics, GrpcClientMetricsLayer};
 pub use client_trace::{GrpcClientTrace, GrpcClientTraceLayer};
 pub use error_log::{ErrorLogLayer, ErrorReport, ErrorReporter, TracingReporter};
 pub use grace_cutoff::GraceCutoffLayer;
+pub use grpc_families::code_name;
 pub use http_metrics::HttpMetricsLayer;
 pub use http_stack::HttpStack;
 pub use http_trace::HttpTraceLayer;
 pub use message_limit::MessageLimitLayer;
 pub use methods::MethodTable;
-pub use metrics::{Metrics, code_name};
+pub use metrics::Metrics;
 pub use peer_identity::PeerIdentity;
 pub use request_id::{REQUEST_ID_HEADER, RequestIdLayer};
 pub use request_timeout::RequestTimeoutLayer;

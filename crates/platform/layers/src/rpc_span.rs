@@ -1,12 +1,14 @@
-//! What the server and client trace layers share: the OpenTelemetry semantic conventions for
-//! RPC spans (names, message events, which codes make a span's status `ERROR`) and recording a
-//! span's ids where log lines find them.
+//! What the trace layers share: the OpenTelemetry semantic conventions for RPC spans (names,
+//! message events, which codes make a span's status `ERROR`), recording a span's ids where log
+//! lines find them, and the current trace as a latency exemplar for the metrics.
 
 use bookstore_telemetry::TRACE_TARGET;
 use opentelemetry::trace::TraceContextExt as _;
 use tonic::Code;
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+use crate::latency::TraceExemplar;
 
 /// Which end of a call a span is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +35,20 @@ pub(crate) fn record_ids(span: &Span) {
         span.record("trace_id", tracing::field::display(ids.trace_id()));
         span.record("span_id", tracing::field::display(ids.span_id()));
     }
+}
+
+/// The trace of the current span, as a latency exemplar, if traces are exported and the span
+/// is sampled.
+pub(crate) fn current_trace() -> Option<TraceExemplar> {
+    if !bookstore_telemetry::exporting() {
+        return None;
+    }
+    let context = Span::current().context();
+    let span = context.span();
+    let ids = span.span_context();
+    (ids.is_valid() && ids.is_sampled()).then(|| TraceExemplar {
+        trace_id: ids.trace_id().to_string(),
+    })
 }
 
 /// The `message` event of the conventions: the `id`th message sent or received.

@@ -14,8 +14,9 @@ use tower::{Layer, Service};
 
 use crate::call_context::CallContext;
 use crate::call_record::{CallRecord, MessageCounter, MethodIndex};
+use crate::grpc_families::MethodMetrics;
 use crate::methods::MethodTable;
-use crate::metrics::{MethodMetrics, Metrics};
+use crate::metrics::Metrics;
 use crate::observe::{ObservedBody, ObservedResponse};
 
 /// Records server-side call metrics.
@@ -35,7 +36,10 @@ impl GrpcServerMetricsLayer {
     /// Records into `metrics` for the methods in `methods` (anything else is `unknown`).
     pub fn new(metrics: &Metrics, methods: &MethodTable) -> Self {
         Self {
-            index: MethodIndex::new(methods, |info| metrics.server_method(info)),
+            index: {
+                let metrics = metrics.clone();
+                MethodIndex::new(methods, move |info| metrics.server_method(info)).resolve_all()
+            },
         }
     }
 }

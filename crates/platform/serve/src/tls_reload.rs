@@ -29,7 +29,7 @@ pub(crate) fn spawn_reloader(
     let reloads = Family::<Outcome, Counter>::default();
     metrics.register(
         "tls_reloads",
-        "TLS certificate reloads, by outcome.",
+        "TLS certificate reloads, by outcome",
         reloads.clone(),
     );
     tokio::spawn(async move {
