@@ -11,6 +11,9 @@
 #                      it needs, and /etc/nsswitch.conf
 #   <image>/           /usr/local/bin/<binary> for each of the image's binaries, and the shared
 #                      libraries they need that common/ does not already hold
+#   prometheus/        Debian's Prometheus (/usr/bin/prometheus, from the `prometheus` package,
+#                      which must be installed), its web UI, and deploy/prometheus/ as
+#                      /etc/prometheus: the configuration and rules it starts with
 #
 # The binaries lose their debug information (strip --strip-debug). "The shared libraries they
 # need" are exactly those `ldd` names (glibc, libgcc_s, the dynamic
@@ -23,7 +26,7 @@ if [[ $# -ne 1 ]]; then
     echo "usage: $0 OUT_DIR" >&2
     exit 2
 fi
-out="$1"
+out="$(realpath -m "$1")"  # absolute: some steps below change directory
 
 # image -> its binaries (the first is the entrypoint). The targets of deploy/Dockerfile and
 # deploy/Dockerfile.prebuilt copy these directories.
@@ -92,4 +95,42 @@ for image in "${!IMAGES[@]}"; do
         stage "$out/$image" "$out/common" "$target_dir/release/$binary"
     done
 done
+
+# Prometheus: Debian's binary (Go, needs only glibc), its classic web UI -- Debian's package links
+# the UI's JavaScript libraries in from other packages, so copy exactly the files its pages load
+# from those (the moment-timezone package alone is 200 MB) -- and the bookstore's configuration.
+stage_prometheus() {
+    local root="$1" web=/usr/share/prometheus/web link target file
+    if [[ ! -x /usr/bin/prometheus || ! -d "$web/templates" ]]; then
+        echo "no /usr/bin/prometheus: install Debian's prometheus package" \
+            "(apt-get install --no-install-recommends prometheus)" >&2
+        return 1
+    fi
+    stage "$root" "$out/common" /usr/bin/prometheus
+    mkdir -p "$root$web"
+    (cd "$web" && find . -type f -print0 | xargs -0 cp --parents -t "$root$web")
+    while IFS= read -r file; do
+        # static/<package>/<path> behind a link: copy that one file, dereferenced.
+        [[ -e "$root$web/$file" ]] && continue
+        [[ -e "$web/$file" ]] || {
+            echo "the Prometheus UI loads $file, which $web lacks" >&2
+            return 1
+        }
+        mkdir -p "$(dirname "$root$web/$file")"
+        cp -L "$web/$file" "$root$web/$file"
+    done < <(grep -rhoa 'static/[A-Za-z0-9_./-]*\.\(js\|css\|ico\)' "$web/templates" | sort -u)
+    # The glyph font the UI's CSS refers to, relative to its own directory.
+    link="$web/static/vendor/bootstrap4-glyphicons/fonts/glyphicons"
+    if [[ -L "$link" ]]; then
+        target="$root$link"
+        mkdir -p "$target"
+        cp -L "$link"/* "$target/"
+    fi
+    mkdir -p "$root/etc/prometheus" "$root/prometheus"
+    cp -r deploy/prometheus/prometheus.yml deploy/prometheus/kubernetes.yml \
+        deploy/prometheus/rules "$root/etc/prometheus/"
+    chmod -R a+rX "$root/etc/prometheus" "$root$web"
+}
+stage_prometheus "$out/prometheus"
+
 (cd "$out" && find . -type f | sort | sed 's|^\./|staged: |')

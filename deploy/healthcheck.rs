@@ -13,7 +13,8 @@
 //! `HEALTHCHECK_PORT_ENV` (`METRICS_PORT` for gRPC services, whose admin port serves `/healthz`,
 //! `MARKETPLACE_PORT` or `NCR_GATEWAY_PORT` for the web apps), so that moving the service with
 //! its own environment variable moves the check along; and last `HEALTHCHECK_DEFAULT_PORT`, the
-//! image's default. Every step is bounded by a 2 s timeout, well within Docker's own.
+//! image's default. The path is `HEALTHCHECK_PATH` if set (the Prometheus image asks
+//! `/-/ready`), else `/healthz`. Every step is bounded by a 2 s timeout, well within Docker's own.
 //!
 //! Kubernetes does not use this: it probes gRPC services with its native gRPC probes on
 //! `grpc.health.v1`, and the web apps with `httpGet`.
@@ -52,15 +53,32 @@ fn port() -> Result<u16, String> {
     port.parse().map_err(|_| format!("not a port: {port:?}"))
 }
 
-/// Asks `GET /healthz` on `127.0.0.1:port` and succeeds on `200`.
+/// Which path to ask: `HEALTHCHECK_PATH`, else `/healthz`.
+fn path() -> Result<String, String> {
+    let path = env::var("HEALTHCHECK_PATH")
+        .ok()
+        .filter(|value| !value.is_empty())
+        .unwrap_or_else(|| "/healthz".to_owned());
+    // The path goes into the request line as it is: no spaces or line breaks can be let in.
+    if !path.starts_with('/') || path.bytes().any(|byte| byte <= b' ' || byte == 0x7f) {
+        return Err(format!("not a request path: {path:?}"));
+    }
+    Ok(path)
+}
+
+/// Asks `GET <path>` on `127.0.0.1:port` and succeeds on `200`.
 fn check() -> Result<(), String> {
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port()?));
+    let path = path()?;
     let fail = |error: std::io::Error| format!("{address}: {error}");
     let mut stream = TcpStream::connect_timeout(&address, TIMEOUT).map_err(fail)?;
     stream.set_read_timeout(Some(TIMEOUT)).map_err(fail)?;
     stream.set_write_timeout(Some(TIMEOUT)).map_err(fail)?;
     stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
         .map_err(fail)?;
     let mut response = Vec::new();
     stream
@@ -74,6 +92,6 @@ fn check() -> Result<(), String> {
         .unwrap_or_default();
     match status_line.split_whitespace().nth(1) {
         Some("200") => Ok(()),
-        _ => Err(format!("{address}: GET /healthz answered {status_line:?}")),
+        _ => Err(format!("{address}: GET {path} answered {status_line:?}")),
     }
 }

@@ -2,7 +2,8 @@
 # Builds the image of every service without pulling anything, for machines with no registry
 # (CI): the release binaries are built on this host (deploy/build-rootfs.sh), and
 # deploy/Dockerfile.prebuilt packs them into FROM scratch images tagged bookstore/<image>:$TAG
-# (TAG defaults to dev). Prints each image's size.
+# (TAG defaults to dev). The prometheus image takes Debian's prometheus binary, installed with
+# apt if missing. Prints each image's size.
 #
 #   deploy/ci/build-images.sh
 #
@@ -14,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source deploy/ci/lib/docker-engine.sh
+source deploy/ci/lib/prometheus.sh
 trap stop_docker_engine EXIT
 
 tag="${TAG:-dev}"
@@ -26,6 +28,7 @@ if ! diff -u <(runtime_part deploy/Dockerfile) <(runtime_part deploy/Dockerfile.
     exit 1
 fi
 
+ensure_prometheus
 timeout 2400 deploy/build-rootfs.sh "$context/rootfs" >/dev/null
 ensure_docker_engine
 

@@ -12,13 +12,16 @@
 # 4. runs the tutorial's integration test against the marketplace container (the homepage's
 #    title, exactly three <li>), an nCr call through the gateway (/api/ncr/10/3 is 120), and the
 #    demo client inside the network against the demo server;
-# 5. stops the recommendations container: the homepage still answers 200, with the
+# 5. Prometheus (the bookstore/prometheus image, deploy/prometheus): while traffic flows, every
+#    job has a target, every target is up, and the recording rules return values
+#    (deploy/ci/prometheus_ready.py); the tracing profile (Jaeger) is a valid compose file;
+# 6. stops the recommendations container: the homepage still answers 200, with the
 #    "unavailable" notice; starts it again: recommendations come back (bounded poll);
-# 6. mutual TLS: generates certificates with `bookstore certs` (into target/deploy-ci/certs, owned
+# 7. mutual TLS: generates certificates with `bookstore certs` (into target/deploy-ci/certs, owned
 #    by the images' user 65532; needs root), brings the stack up again with
 #    docker-compose.mtls.yaml over it, waits for health, and repeats the homepage and nCr checks;
 #    the demo client is refused without a certificate and answers with one;
-# 7. brings the stack down with its volumes and deletes the certificates, on success and failure
+# 8. brings the stack down with its volumes and deletes the certificates, on success and failure
 #    alike (trap), after printing the containers' logs if anything failed.
 #
 # The stack runs as compose project "bookstore-ci" on free loopback ports, so it never collides
@@ -31,15 +34,16 @@ source deploy/ci/lib/docker-engine.sh
 export COMPOSE_PROJECT_NAME=bookstore-ci
 export BOOKSTORE_TAG="${TAG:-dev}"
 export BOOKSTORE_PUBLISH_ADDRESS=127.0.0.1
-read -r MARKETPLACE_PUBLISH_PORT NCR_GATEWAY_PUBLISH_PORT < <(python3 -c '
+read -r MARKETPLACE_PUBLISH_PORT NCR_GATEWAY_PUBLISH_PORT PROMETHEUS_PUBLISH_PORT < <(python3 -c '
 import socket
-sockets = [socket.socket() for _ in range(2)]
+sockets = [socket.socket() for _ in range(3)]
 for s in sockets:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in sockets))
 ')
-export MARKETPLACE_PUBLISH_PORT NCR_GATEWAY_PUBLISH_PORT
+export MARKETPLACE_PUBLISH_PORT NCR_GATEWAY_PUBLISH_PORT PROMETHEUS_PUBLISH_PORT
 marketplace="http://127.0.0.1:$MARKETPLACE_PUBLISH_PORT"
+prometheus="http://127.0.0.1:$PROMETHEUS_PUBLISH_PORT"
 target_dir="${CARGO_TARGET_DIR:-target}"
 certs="$PWD/target/deploy-ci/certs"
 gateway="http://127.0.0.1:$NCR_GATEWAY_PUBLISH_PORT"
@@ -134,9 +138,10 @@ timeout 2700 deploy/ci/build-images.sh
 step "compose files"
 compose config --quiet
 compose --file docker-compose.mtls.yaml config --quiet
-echo "ok: docker-compose.yaml, and docker-compose.mtls.yaml over it, are valid"
+compose --profile tracing config --quiet
+echo "ok: docker-compose.yaml, with the tracing profile and with docker-compose.mtls.yaml over it, is valid"
 
-step "up (project $COMPOSE_PROJECT_NAME; marketplace on $marketplace, gateway on $gateway)"
+step "up (project $COMPOSE_PROJECT_NAME; marketplace $marketplace, gateway $gateway, Prometheus $prometheus)"
 compose down --volumes --remove-orphans --timeout 45 >/dev/null 2>&1 || true
 stack_up=true
 compose up --detach --no-build
@@ -160,6 +165,20 @@ grep --quiet 10 <<<"$sum" || {
     exit 1
 }
 echo "ok: demo client inside the network: sum 1 2 3 4 -> $sum"
+
+step "Prometheus: every target up, the recording rules return values"
+# Some traffic (the homepage, an nCr call, a failing one), then ask; rates need a few scrapes of
+# moving counters, so the traffic goes on between the questions.
+traffic_then_prometheus_ready() {
+    local i
+    for i in 1 2 3 4 5; do
+        curl --silent --output /dev/null --max-time 5 "$marketplace/" || true
+        curl --silent --output /dev/null --max-time 5 "$gateway/api/ncr/10/$i" || true
+        curl --silent --output /dev/null --max-time 5 "$gateway/api/ncr/1/$((i + 1))" || true
+    done
+    python3 deploy/ci/prometheus_ready.py "$prometheus"
+}
+poll 120 "Prometheus sees every service and records their rates" traffic_then_prometheus_ready
 
 step "recommendations stopped: the homepage degrades, it does not fail"
 compose stop --timeout 45 recommendations

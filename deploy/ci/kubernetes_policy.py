@@ -8,15 +8,20 @@ filesystem, no capabilities, no privilege escalation, RuntimeDefault seccomp), w
 requests and limits, readiness and liveness probes (native gRPC ones for gRPC services, unless
 --mtls, where they must not be gRPC because Kubernetes' gRPC probes cannot speak TLS), a
 termination grace period above the services' 30 s, no service-link variables, Prometheus scrape
-annotations and a PodDisruptionBudget; every gRPC service has a ClusterIP and a headless
-Service, every web app a LoadBalancer and calls its upstream through the headless Service with
-client-side load balancing on; with --mtls every Deployment mounts its <name>-tls Secret.
+annotations and a PodDisruptionBudget; every service has a headless Service, and
+deploy/prometheus/kubernetes.yml scrapes it, as a job of the service's name, on the port its
+annotation names; every gRPC service has a ClusterIP Service, every web app a LoadBalancer and
+calls its upstream through the headless Service with client-side load balancing on; with --mtls
+every Deployment mounts its <name>-tls Secret.
 Prints one line per broken rule and exits 1 if there is any.
 """
 
 import sys
+from pathlib import Path
 
 import yaml
+
+PROMETHEUS_CONFIG = Path(__file__).resolve().parents[1] / "prometheus" / "kubernetes.yml"
 
 SERVICES_GRACE_SECONDS = 30
 GRPC = {"recommendations", "factorial", "demo"}
@@ -81,6 +86,20 @@ def check_deployment(deployment, mtls, fail):
         require(f"{name}-tls" in secrets, f"must mount the Secret {name}-tls")
 
 
+def check_scrape_config(deployments, fail):
+    """deploy/prometheus/kubernetes.yml scrapes every Deployment where its annotation says."""
+    config = yaml.safe_load(PROMETHEUS_CONFIG.read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    for name, deployment in deployments.items():
+        annotations = deployment["spec"]["template"]["metadata"].get("annotations", {})
+        port = int(annotations.get("prometheus.io/port", 0))
+        wanted = {"names": [f"{name}-headless"], "type": "A", "port": port}
+        found = jobs.get(name, {}).get("dns_sd_configs", [])
+        if found != [wanted]:
+            config = PROMETHEUS_CONFIG.name
+            fail(f"{config}: job {name} must have dns_sd_configs {[wanted]}, not {found}")
+
+
 def main():
     mtls = "--mtls" in sys.argv[1:]
     documents = [d for d in yaml.safe_load_all(sys.stdin) if d]
@@ -103,8 +122,10 @@ def main():
     for name in GRPC:
         if services.get(name, {}).get("spec", {}).get("type", "ClusterIP") != "ClusterIP":
             fail(f"service/{name}: must be a ClusterIP Service")
+    for name in GRPC | WEB:
         if services.get(f"{name}-headless", {}).get("spec", {}).get("clusterIP") != "None":
             fail(f"service/{name}-headless: must exist and be headless (clusterIP: None)")
+    check_scrape_config(deployments, fail)
     for name in WEB:
         if services.get(name, {}).get("spec", {}).get("type") != "LoadBalancer":
             fail(f"service/{name}: must be a LoadBalancer Service")
