@@ -2,8 +2,10 @@
 //! serve ...`), exporting over OTLP/gRPC to a receiver in this test, and the spans they send
 //! form the trees the semantic conventions describe — one trace id from the caller through both
 //! services, every SERVER span the child of the CLIENT span that called it, the gateway's three
-//! factorial calls three siblings, a failing call's status code recorded.
+//! factorial calls three siblings, a failing call's status code recorded — and the log lines
+//! written inside those calls carry their trace and span ids.
 
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -33,8 +35,17 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// `bookstore serve SERVICE FLAGS...`, exporting to `endpoint`.
+/// Where a service's log lines (JSON) go: a file of this test's own.
+fn log_file(service: &str) -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "bookstore-traces-{}-{service}.log",
+        std::process::id()
+    ))
+}
+
+/// `bookstore serve SERVICE FLAGS...`, exporting to `endpoint`, logging JSON to `log_file`.
 fn serve(endpoint: &str, service: &str, flags: &[String]) -> Process {
+    let log = std::fs::File::create(log_file(service)).unwrap();
     Process(
         Command::new(env!("CARGO_BIN_EXE_bookstore"))
             .args(["serve", service, "--host", "127.0.0.1"])
@@ -42,13 +53,25 @@ fn serve(endpoint: &str, service: &str, flags: &[String]) -> Process {
             .env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
             .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
             .env("OTEL_BSP_SCHEDULE_DELAY", "50")
+            .env("LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
             .env_remove("OTEL_SERVICE_NAME")
             .env_remove("OTEL_SDK_DISABLED")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap(),
     )
+}
+
+/// The log lines of `service` so far, parsed; the file is removed.
+fn log_lines(service: &str) -> Vec<serde_json::Value> {
+    let path = log_file(service);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(Path::new(&path));
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect()
 }
 
 /// Waits until `url` answers 200 with everything behind it up (the processes start side by
@@ -235,6 +258,35 @@ async fn one_trace_crosses_every_hop() {
     assert_eq!(failed.len(), 1, "{spans:#?}");
     assert_eq!(failed[0].attribute("rpc.grpc.status_code"), Some("3"));
     assert_ne!(failed[0].status, ReceivedSpan::ERROR);
+
+    // The trace ids are the log's, not the spans' attributes.
+    for span in &spans {
+        assert!(
+            span.attribute("trace_id").is_none() && span.attribute("span_id").is_none(),
+            "{span:#?}"
+        );
+    }
+
+    // The log lines written inside those calls name them: the homepage's access-log line its
+    // SERVER span, the failing call's error line the recommendations SERVER span.
+    let lines = log_lines("marketplace");
+    let access: Vec<_> = lines
+        .iter()
+        .filter(|line| line["target"] == "access" && line["trace_id"] == TRACE_ID)
+        .collect();
+    assert_eq!(access.len(), 1, "{lines:#?}");
+    assert_eq!(access[0]["path"], "/");
+    assert_eq!(access[0]["span_id"], page.span_id.as_str());
+    assert_eq!(access[0]["service"], "marketplace");
+    let lines = log_lines("recommendations");
+    let error: Vec<_> = lines
+        .iter()
+        .filter(|line| line["message"] == "gRPC call failed")
+        .collect();
+    assert_eq!(error.len(), 1, "{lines:#?}");
+    assert_eq!(error[0]["trace_id"], TRACE_ID, "{lines:#?}");
+    assert_eq!(error[0]["span_id"], failed[0].span_id.as_str());
+    assert_eq!(error[0]["code"], "InvalidArgument");
 
     // The latency histograms lead to the trace: an OpenMetrics exemplar with its id.
     let metrics = http

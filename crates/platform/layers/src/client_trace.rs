@@ -68,9 +68,9 @@ where
                 span: None,
             };
         }
-        let span = client_span(&request);
+        let (span, sampled) = client_span(&request);
         bookstore_telemetry::inject(&span.context(), request.headers_mut());
-        let sent = MessageEvents::new(span.clone(), "SENT");
+        let sent = MessageEvents::new(span.clone(), "SENT", sampled);
         let request = request.map(|body| Body::new(ObservedBody::new(body, sent)));
         ClientTraceFuture {
             inner: span.in_scope(|| self.inner.call(request)),
@@ -78,13 +78,14 @@ where
                 span,
                 code: None,
                 received: 0,
+                sampled,
             }),
         }
     }
 }
 
-/// The span of one outgoing call, a child of the current span.
-fn client_span(request: &Request<Body>) -> Span {
+/// The span of one outgoing call, a child of the current span, and whether it is sampled.
+fn client_span(request: &Request<Body>) -> (Span, bool) {
     let (service, method) = rpc_span::service_and_method(request.uri().path());
     let span = tracing::info_span!(
         target: TRACE_TARGET,
@@ -98,11 +99,9 @@ fn client_span(request: &Request<Body>) -> Span {
         rpc.grpc.status_code = Empty,
         server.address = request.uri().host(),
         server.port = request.uri().port_u16(),
-        trace_id = Empty,
-        span_id = Empty,
     );
-    rpc_span::record_ids(&span);
-    span
+    let sampled = bookstore_telemetry::remember_trace_ids(&span);
+    (span, sampled)
 }
 
 pin_project! {
@@ -153,12 +152,18 @@ pub(crate) struct ClientCall {
     span: Span,
     code: Option<Code>,
     received: u64,
+    // Message events only for a span that will be exported.
+    sampled: bool,
 }
 
 impl BodyObserver for ClientCall {
     fn on_message(&mut self) {
         self.received += 1;
         rpc_span::message_event(&self.span, "RECEIVED", self.received);
+    }
+
+    fn counts_messages(&self) -> bool {
+        self.sampled
     }
 
     fn on_trailers(&mut self, trailers: &http::HeaderMap) {

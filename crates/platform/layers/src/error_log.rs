@@ -17,6 +17,7 @@ use http::uri::PathAndQuery;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
 use tonic::{Code, Status};
 use tower::{Layer, Service};
+use tracing::Span;
 
 use crate::call_context::CallContext;
 use crate::grpc_families::code_name;
@@ -163,6 +164,10 @@ where
             started: Instant::now(),
             context,
             outcome: Outcome::Open,
+            // The report comes as the response body is dropped, outside every span: it enters
+            // the call's own, so its line carries the call's trace ids (only while traces are
+            // exported: otherwise there are none to carry).
+            span: bookstore_telemetry::exporting().then(Span::current),
         };
         // A service error (not a status) ends the call without a response: the server answers
         // UNKNOWN.
@@ -179,6 +184,8 @@ pub struct PendingReport {
     /// Where a panic's message and a client gone mid-request are recorded.
     context: CallContext,
     outcome: Outcome,
+    /// The call's span, entered to report.
+    span: Option<Span>,
 }
 
 /// What became of a call, as far as the error log has seen.
@@ -240,6 +247,7 @@ const CLIENT_GONE_MESSAGE: &str = "the client went away while sending its reques
 
 impl Drop for PendingReport {
     fn drop(&mut self) {
+        let _in_the_call = self.span.as_ref().map(Span::enter);
         let request_id = self.request_id.as_ref().and_then(|id| id.to_str().ok());
         let status = match std::mem::replace(&mut self.outcome, Outcome::Open) {
             Outcome::Succeeded => {

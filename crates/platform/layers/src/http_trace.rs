@@ -22,7 +22,6 @@ use tracing::field::Empty;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use crate::http_metrics::UNMATCHED;
-use crate::rpc_span::record_ids;
 
 /// Makes a SERVER span for each web request, when traces are exported.
 #[derive(Clone, Copy, Debug, Default)]
@@ -92,12 +91,11 @@ fn request_span<B>(request: &Request<B>) -> Span {
             .headers()
             .get(http::header::HOST)
             .and_then(|host| host.to_str().ok()),
-        trace_id = Empty,
-        span_id = Empty,
     );
     // A context that cannot be set (a span already started) keeps the span a root.
     let _ = span.set_parent(bookstore_telemetry::extract(request.headers()));
-    record_ids(&span);
+    // Sampled or not, an HTTP span has no message events: nothing else to decide.
+    let _sampled = bookstore_telemetry::remember_trace_ids(&span);
     span
 }
 

@@ -1,6 +1,6 @@
 //! What the trace layers share: the OpenTelemetry semantic conventions for RPC spans (names,
-//! message events, which codes make a span's status `ERROR`), recording a span's ids where log
-//! lines find them, and the current trace as a latency exemplar for the metrics.
+//! message events, which codes make a span's status `ERROR`), and the current trace as a
+//! latency exemplar for the metrics.
 
 use bookstore_telemetry::TRACE_TARGET;
 use opentelemetry::trace::TraceContextExt as _;
@@ -23,18 +23,6 @@ pub(crate) fn service_and_method(path: &str) -> (&str, &str) {
     path.trim_start_matches('/')
         .split_once('/')
         .unwrap_or((path, ""))
-}
-
-/// Records the span's trace and span ids as its `trace_id` and `span_id` fields, which the log
-/// lines written inside it show.
-pub(crate) fn record_ids(span: &Span) {
-    let context = span.context();
-    let otel = context.span();
-    let ids = otel.span_context();
-    if ids.is_valid() {
-        span.record("trace_id", tracing::field::display(ids.trace_id()));
-        span.record("span_id", tracing::field::display(ids.span_id()));
-    }
 }
 
 /// The trace of the current span, as a latency exemplar, if traces are exported and the span

@@ -5,12 +5,13 @@
 //! cannot say what these lines must: the JSON format repeats a key when an event has a field
 //! named like one of its own (`message`, say), cannot name the service (under `bookstore up`,
 //! five share a process), and can only nest the request span's ids under `span`. Here every
-//! line is one flat object built as a map, so no key appears twice; fields keep their types, so
-//! numbers stay numbers.
+//! line is one flat object whose event fields never take a key of the line's own (they become
+//! `field.<name>`); fields keep their types, so numbers stay numbers. Fields are written out as
+//! they are visited, without a map or an allocation per field: the web apps write one of these
+//! lines per request.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
-use serde_json::Value;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
@@ -48,145 +49,204 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let mut timestamp = String::new();
-        SystemTime.format_time(&mut Writer::new(&mut timestamp))?;
         let ids = ctx.lookup_current().and_then(|span| {
             span.scope()
-                .find_map(|span| span.extensions().get::<TraceIds>().cloned())
+                .find_map(|span| span.extensions().get::<TraceIds>().copied())
         });
         let metadata = event.metadata();
-        let mut fields = Fields::default();
+        let mut fields = Fields::new(self.format);
         event.record(&mut fields);
-        let mut line = Line::default();
-        line.push("timestamp", timestamp.into());
-        line.push("level", metadata.level().as_str().into());
-        line.push("service", self.service.clone().into());
-        line.push("target", metadata.target().into());
-        if let Some(ids) = ids {
-            line.push("trace_id", ids.trace_id.into());
-            line.push("span_id", ids.span_id.into());
-        }
-        line.push("message", fields.message.take().unwrap_or_default().into());
-        for (name, value) in fields.values {
-            line.push(&name, value);
-        }
+        fields.result?;
+        let writer = &mut writer;
         match self.format {
-            LogFormat::Json => line.write_json(&mut writer),
-            LogFormat::Text => line.write_text(&mut writer),
+            LogFormat::Text => {
+                SystemTime.format_time(writer)?;
+                write!(
+                    writer,
+                    " {:>5} {} {}: {}",
+                    metadata.level().as_str(),
+                    self.service,
+                    metadata.target(),
+                    fields.message
+                )?;
+                if let Some(ids) = ids {
+                    write!(writer, " trace_id={} span_id={}", ids.trace_id, ids.span_id)?;
+                }
+                writer.write_str(&fields.rest)?;
+            }
+            LogFormat::Json => {
+                let mut timestamp = String::with_capacity(32);
+                SystemTime.format_time(&mut Writer::new(&mut timestamp))?;
+                writer.write_str("{\"timestamp\":")?;
+                json_str(writer, &timestamp)?;
+                write!(
+                    writer,
+                    ",\"level\":\"{}\",\"service\":",
+                    metadata.level().as_str()
+                )?;
+                json_str(writer, &self.service)?;
+                writer.write_str(",\"target\":")?;
+                json_str(writer, metadata.target())?;
+                if let Some(ids) = ids {
+                    // Lowercase hex: nothing to escape.
+                    write!(
+                        writer,
+                        ",\"trace_id\":\"{}\",\"span_id\":\"{}\"",
+                        ids.trace_id, ids.span_id
+                    )?;
+                }
+                writer.write_str(",\"message\":")?;
+                json_str(writer, &fields.message)?;
+                writer.write_str(&fields.rest)?;
+                writer.write_char('}')?;
+            }
         }
+        writer.write_char('\n')
     }
 }
 
-/// One line's keys and values, in the order they were added, each key once.
-#[derive(Default)]
-struct Line(Vec<(String, Value)>);
+/// The keys every line has: an event field named like one is written as `field.<name>`.
+const LINE_KEYS: [&str; 6] = [
+    "timestamp",
+    "level",
+    "service",
+    "target",
+    "trace_id",
+    "span_id",
+];
 
-impl Line {
-    /// Adds `key`; a key already there (an event field named like one of the line's own) is
-    /// kept under `field.key` rather than repeated.
-    fn push(&mut self, key: &str, value: Value) {
-        let key = if self.0.iter().any(|(existing, _)| existing == key) {
-            format!("field.{key}")
-        } else {
-            key.to_owned()
-        };
-        self.0.push((key, value));
-    }
-
-    fn get(&self, key: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(existing, _)| existing == key)
-            .and_then(|(_, value)| value.as_str())
-            .unwrap_or_default()
-    }
-
-    /// `{"timestamp": ..., ...}`: one flat JSON object.
-    fn write_json(&self, writer: &mut Writer<'_>) -> fmt::Result {
-        writer.write_char('{')?;
-        for (index, (key, value)) in self.0.iter().enumerate() {
-            let separator = if index == 0 { "" } else { "," };
-            write!(writer, "{separator}{}:{value}", Value::from(key.as_str()))?;
-        }
-        writer.write_str("}\n")
-    }
-
-    /// `TIMESTAMP LEVEL service target: message key=value ...`, strings unquoted.
-    fn write_text(&self, writer: &mut Writer<'_>) -> fmt::Result {
-        write!(
-            writer,
-            "{} {:>5} {} {}: {}",
-            self.get("timestamp"),
-            self.get("level"),
-            self.get("service"),
-            self.get("target"),
-            self.get("message")
-        )?;
-        for (key, value) in &self.0 {
-            if matches!(
-                key.as_str(),
-                "timestamp" | "level" | "service" | "target" | "message"
-            ) {
-                continue;
-            }
-            match value {
-                Value::String(text) => write!(writer, " {key}={text}")?,
-                other => write!(writer, " {key}={other}")?,
-            }
-        }
-        writeln!(writer)
-    }
-}
-
-/// An event's message and fields, with their types.
-#[derive(Default)]
+/// An event's message, and its other fields already written out in the line's format: text
+/// ` key=value` (strings unquoted) or JSON `,"key":value` (strings quoted, numbers as numbers).
+/// Written as they are visited, so a line costs no allocation per field.
 struct Fields {
-    message: Option<String>,
-    values: Vec<(String, Value)>,
+    format: LogFormat,
+    message: String,
+    rest: String,
+    result: fmt::Result,
 }
 
 impl Fields {
-    fn push(&mut self, field: &Field, value: Value) {
-        if field.name() == "message" {
-            self.message = Some(match value {
-                Value::String(text) => text,
-                other => other.to_string(),
-            });
-        } else {
-            self.values.push((field.name().to_owned(), value));
+    fn new(format: LogFormat) -> Self {
+        Self {
+            format,
+            message: String::new(),
+            // Room for an access-log line's fields: one allocation, no regrowth.
+            rest: String::with_capacity(192),
+            result: Ok(()),
         }
+    }
+
+    /// Writes ` key=` or `,"key":` for `field`.
+    fn key(&mut self, field: &Field) -> fmt::Result {
+        let prefix = if LINE_KEYS.contains(&field.name()) {
+            "field."
+        } else {
+            ""
+        };
+        // Pieces pushed rather than `write!`: the formatting machinery costs more than the copy.
+        // Field names are Rust identifiers (or dotted ones): nothing to escape.
+        let (open, close) = match self.format {
+            LogFormat::Text => (" ", "="),
+            LogFormat::Json => (",\"", "\":"),
+        };
+        for piece in [open, prefix, field.name(), close] {
+            self.rest.push_str(piece);
+        }
+        Ok(())
+    }
+
+    /// Adds a field whose value is text.
+    fn text(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            value.clone_into(&mut self.message);
+            return;
+        }
+        self.result = self.result.and_then(|()| {
+            self.key(field)?;
+            match self.format {
+                LogFormat::Text => self.rest.write_str(value),
+                LogFormat::Json => json_str(&mut self.rest, value),
+            }
+        });
+    }
+
+    /// Adds a field whose value is a number or a boolean, written as itself.
+    fn plain(&mut self, field: &Field, value: impl fmt::Display) {
+        if field.name() == "message" {
+            self.message = value.to_string();
+            return;
+        }
+        self.result = self.result.and_then(|()| {
+            self.key(field)?;
+            write!(self.rest, "{value}")
+        });
     }
 }
 
 impl Visit for Fields {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        let number = serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number);
-        self.push(field, number);
+        // As JSON has it: `1.0` stays `1.0`, and what JSON cannot hold is `null`.
+        match serde_json::Number::from_f64(value) {
+            Some(number) => self.plain(field, number),
+            None => self.plain(field, "null"),
+        }
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.push(field, value.into());
+        self.plain(field, value);
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.push(field, value.into());
+        self.plain(field, value);
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.push(field, value.into());
+        self.plain(field, value);
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.push(field, value.into());
+        self.text(field, value);
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.push(field, value.to_string().into());
+        self.text(field, &value.to_string());
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.push(field, format!("{value:?}").into());
+        // The message (`info!("...")` records it as `fmt::Arguments`) and text-format values
+        // are written straight in; a JSON string must be escaped, so it goes through a copy.
+        match (field.name(), self.format) {
+            ("message", _) => {
+                self.message.clear();
+                self.result = self.result.and(write!(self.message, "{value:?}"));
+            }
+            (_, LogFormat::Text) => {
+                self.result = self
+                    .result
+                    .and_then(|()| self.key(field))
+                    .and_then(|()| write!(self.rest, "{value:?}"));
+            }
+            (_, LogFormat::Json) => self.text(field, &format!("{value:?}")),
+        }
     }
+}
+
+/// Writes `text` as a JSON string, quoted and escaped by serde_json.
+fn json_str(writer: &mut impl fmt::Write, text: &str) -> fmt::Result {
+    /// `io::Write` over a `fmt::Write`, for serde_json's writer API. serde_json writes valid
+    /// UTF-8, and only ever splits a string at an ASCII character it escapes.
+    struct Adapter<'a, W>(&'a mut W);
+    impl<W: fmt::Write> std::io::Write for Adapter<'_, W> {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            let text = std::str::from_utf8(bytes).map_err(std::io::Error::other)?;
+            self.0.write_str(text).map_err(std::io::Error::other)?;
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    serde_json::to_writer(Adapter(writer), text).map_err(|_| fmt::Error)
 }
 
 #[cfg(test)]
@@ -194,6 +254,8 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use tracing_subscriber::layer::SubscriberExt as _;
+
+    use serde_json::Value;
 
     use super::*;
 
@@ -252,6 +314,28 @@ mod tests {
         assert_eq!(line["latency_ms"], 0.049);
         assert_eq!(line["attempts"], 3);
         assert_eq!(line["retried"], true);
+    }
+
+    #[test]
+    fn json_strings_are_escaped_and_odd_values_stay_valid() {
+        let output = lines(LogFormat::Json, || {
+            let path = "/a \"quoted\"\nline";
+            tracing::error!(
+                path,
+                ratio = f64::NAN,
+                trace_id = "not the line's",
+                detail = ?Some("x"),
+                "failed: {}",
+                "\"why\"\t"
+            );
+        });
+        let line: Value = serde_json::from_str(output.trim_end()).expect(&output);
+        assert_eq!(line["path"], "/a \"quoted\"\nline");
+        assert_eq!(line["message"], "failed: \"why\"\t");
+        assert_eq!(line["ratio"], Value::Null);
+        assert_eq!(line["field.trace_id"], "not the line's");
+        assert_eq!(line["detail"], "Some(\"x\")");
+        assert!(line.get("trace_id").is_none(), "{output}");
     }
 
     #[test]

@@ -1,56 +1,41 @@
-//! The ids of the trace a request span belongs to, kept where the log lines inside it can find
-//! them: the middleware records `trace_id` and `span_id` on the span it makes for each traced
-//! call, and [`TraceIdsLayer`] copies them into the span's extensions as they are recorded.
+//! The ids of the trace a request span belongs to, kept where the log lines inside it find
+//! them: in the span's extensions, as OpenTelemetry's binary ids (written out as hex only when a
+//! line is), not as span fields, which every layer would have to visit and the exporter would
+//! send along as attributes.
 
-use tracing::Subscriber;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing_subscriber::Layer;
-use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::LookupSpan;
+use opentelemetry::trace::{SpanId, TraceContextExt as _, TraceId};
+use tracing::Span;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+use tracing_subscriber::Registry;
+use tracing_subscriber::registry::LookupSpan as _;
 
-/// A request span's trace and span ids, as lowercase hex.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// A traced span's trace and span ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TraceIds {
-    pub(crate) trace_id: String,
-    pub(crate) span_id: String,
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
 }
 
-impl Visit for TraceIds {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        match field.name() {
-            "trace_id" => value.clone_into(&mut self.trace_id),
-            "span_id" => value.clone_into(&mut self.span_id),
-            _ => {}
-        }
+/// Starts `span`'s OpenTelemetry span (which decides whether it is sampled), keeps its ids for
+/// the log lines written inside it, and says whether it is sampled: what only an exported span
+/// needs (its message events, say) can be skipped for the others.
+pub fn remember_trace_ids(span: &Span) -> bool {
+    let context = span.context();
+    let otel = context.span();
+    let ids = otel.span_context();
+    if ids.is_valid() {
+        let remembered = TraceIds {
+            trace_id: ids.trace_id(),
+            span_id: ids.span_id(),
+        };
+        span.with_subscriber(|(id, dispatch)| {
+            if let Some(span) = dispatch
+                .downcast_ref::<Registry>()
+                .and_then(|registry| registry.span(id))
+            {
+                span.extensions_mut().replace(remembered);
+            }
+        });
     }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if matches!(field.name(), "trace_id" | "span_id") {
-            self.record_str(field, &format!("{value:?}"));
-        }
-    }
-}
-
-/// Copies `trace_id` and `span_id` fields into [`TraceIds`] span extensions.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct TraceIdsLayer;
-
-impl<S> Layer<S> for TraceIdsLayer
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        self.on_record(id, &Record::new(attrs.values()), ctx);
-    }
-
-    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(id) else { return };
-        let mut extensions = span.extensions_mut();
-        let mut ids = extensions.remove::<TraceIds>().unwrap_or_default();
-        values.record(&mut ids);
-        if !ids.trace_id.is_empty() {
-            extensions.insert(ids);
-        }
-    }
+    ids.is_sampled()
 }
