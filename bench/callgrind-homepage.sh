@@ -5,10 +5,12 @@
 #
 #   bench/callgrind-homepage.sh                                   # the release marketplace
 #   bench/callgrind-homepage.sh before=/path/to/old/marketplace   # also A/B another build
+#   bench/callgrind-homepage.sh "quiet=ACCESS_LOG=false target/release/marketplace"
+#                                                    # environment variables (VAR=value) first
 #   PAGES=10000 CONNECTIONS=50 bench/callgrind-homepage.sh
 #
-# loadgen sends 1,000 warm-up pages, the counters are zeroed, PAGES pages are sent, the counters
-# are dumped. Profiles are left in target/callgrind/ for `callgrind_annotate --inclusive=yes`.
+# loadgen sends 1,000 warm-up pages, the counters are zeroed, PAGES pages are sent, SETTLE
+# seconds pass (default 0), the counters are dumped. Profiles are left in target/callgrind/ for `callgrind_annotate --inclusive=yes`.
 # Output: one JSON line per marketplace build on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,12 +42,17 @@ STARTED_PIDS+=($!)
 "$RELEASE/loadgen" health --addr "127.0.0.1:$upstream" --wait-ready 30s >/dev/null
 
 port=$((base + 70))
-for entry in "marketplace=$RELEASE/marketplace" "$@"; do
-    name=${entry%%=*} binary=${entry#*=}
+# DEFAULTS=0 leaves out the release marketplace: only the builds given.
+marketplaces=("$@")
+[[ ${DEFAULTS:-1} == 0 ]] || marketplaces=("marketplace=$RELEASE/marketplace" "$@")
+for entry in "${marketplaces[@]}"; do
+    split_entry "$entry"
+    name=$ENTRY_NAME
     port=$((port + 1))
     url=http://127.0.0.1:$port/
     rm -f "$OUT/homepage-$name.out"*
-    valgrind --tool=callgrind --callgrind-out-file="$OUT/homepage-$name.out" "$binary" \
+    env "${ENTRY_ENV[@]}" valgrind --tool=callgrind --callgrind-out-file="$OUT/homepage-$name.out" \
+        "${ENTRY_COMMAND[@]}" \
         --host 127.0.0.1 --port "$port" \
         --recommendations-host 127.0.0.1 --recommendations-port "$upstream" \
         >"$OUT/homepage-$name.log" 2>&1 &
@@ -56,6 +63,8 @@ for entry in "marketplace=$RELEASE/marketplace" "$@"; do
     callgrind_control -z "$pid" >/dev/null 2>&1
     "$RELEASE/loadgen" homepage --url "$url" -c "$CONNECTIONS" -n "$PAGES" --warmup 0s -q \
         --json "$OUT/homepage-$name.json" >/dev/null
+    # Work the calls left behind (a batch of spans waiting for its export) counts too.
+    sleep "${SETTLE:-0}"
     callgrind_control -d "$pid" >/dev/null 2>&1
     counted=$(callgrind_finish "callgrind-homepage: $name" "$pid" "$OUT/homepage-$name.log" \
         "$OUT/homepage-$name.out")

@@ -9,11 +9,13 @@
 #   CALLS=50000 bench/callgrind.sh
 #   bench/callgrind.sh variant=/path/to/recommendations ...   # also A/B another build
 #   bench/callgrind.sh "tpc=target/release/bench-ceiling --server-threads 2"  # with arguments
+#   bench/callgrind.sh "off=OTEL_SDK_DISABLED=true target/release/recommendations"
+#                                             # with environment variables (VAR=value first)
 #
 # Each server runs under callgrind; h2load sends 2,000 warm-up calls, the counters are zeroed,
-# CALLS calls are sent, the counters are dumped. Profiles are left in target/callgrind/ (or
-# $CALLGRIND_OUT; bench/run.sh uses bench/out/callgrind/) for `callgrind_annotate --inclusive=yes
-# FILE`. Output: one JSON line per server on stdout.
+# CALLS calls are sent, SETTLE seconds pass (default 0), the counters are dumped. Profiles are
+# left in target/callgrind/ (or $CALLGRIND_OUT; bench/run.sh uses bench/out/callgrind/) for
+# `callgrind_annotate --inclusive=yes FILE`. Output: one JSON line per server on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -39,19 +41,22 @@ printf '\x00\x00\x00\x00\x04\x08\x01\x18\x03' >"$FRAME"
 source "$ROOT/bench/lib.sh"
 trap stop_all EXIT
 
-servers=("ours=$RELEASE/recommendations" "ceiling=$RELEASE/bench-ceiling" "$@")
+# DEFAULTS=0 leaves out ours and the ceiling: only the servers given.
+servers=("$@")
+[[ ${DEFAULTS:-1} == 0 ]] || servers=("ours=$RELEASE/recommendations" "ceiling=$RELEASE/bench-ceiling" "$@")
 # Below the ephemeral port range (32768+); CALLGRIND_PORT_BASE moves them.
 port=${CALLGRIND_PORT_BASE:-21600}
 for entry in "${servers[@]}"; do
-    name=${entry%%=*}
-    read -r -a command <<<"${entry#*=}"
+    split_entry "$entry"
+    name=$ENTRY_NAME command=("${ENTRY_COMMAND[@]}")
     port=$((port + 1))
     case $name in
         ceiling*) args=(--port "$port") ;;
         *) args=(--host 127.0.0.1 --port "$port" --metrics-port $((port + 1000))) ;;
     esac
     rm -f "$OUT/$name.out"*
-    valgrind --tool=callgrind --callgrind-out-file="$OUT/$name.out" "${command[@]}" "${args[@]}" \
+    env "${ENTRY_ENV[@]}" valgrind --tool=callgrind --callgrind-out-file="$OUT/$name.out" \
+        "${command[@]}" "${args[@]}" \
         >"$OUT/$name.log" 2>&1 &
     pid=$!
     STARTED_PIDS+=("$pid")
@@ -61,6 +66,8 @@ for entry in "${servers[@]}"; do
     h2load -n 2000 "${h2[@]}" >/dev/null 2>&1
     callgrind_control -z "$pid" >/dev/null 2>&1
     ok=$(h2load -n "$CALLS" "${h2[@]}" 2>&1 | awk '/^requests:/ { print $8 }')
+    # Work the calls left behind (a batch of spans waiting for its export) counts too.
+    sleep "${SETTLE:-0}"
     callgrind_control -d "$pid" >/dev/null 2>&1
     counted=$(callgrind_finish "callgrind: $name" "$pid" "$OUT/$name.log" "$OUT/$name.out")
     read -r total dump <<<"$counted"

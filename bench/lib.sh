@@ -49,6 +49,24 @@ callgrind_finish() {
     echo "$(awk '/^(summary|totals):/ { print $2; exit }' "$dump") $dump"
 }
 
+# split_entry ENTRY: splits a server entry of the form `name=[VAR=value ...] command [args ...]`
+# (as bench/callgrind.sh and bench/callgrind-homepage.sh take them) into ENTRY_NAME, the array
+# ENTRY_ENV (the leading VAR=value words, for `env`) and the array ENTRY_COMMAND.
+split_entry() {
+    local words word
+    ENTRY_NAME=${1%%=*}
+    read -r -a words <<<"${1#*=}"
+    ENTRY_ENV=()
+    ENTRY_COMMAND=()
+    for word in "${words[@]}"; do
+        if ((${#ENTRY_COMMAND[@]} == 0)) && [[ $word =~ ^[A-Z_][A-Z0-9_]*= ]]; then
+            ENTRY_ENV+=("$word")
+        else
+            ENTRY_COMMAND+=("$word")
+        fi
+    done
+}
+
 # tree_pids PID: PID and all its descendants (gunicorn's workers, for instance).
 tree_pids() {
     local pid=$1 child
