@@ -5,17 +5,21 @@
 //! packets, never answers; the client must give up on its own. tonic's `Endpoint::timeout` does
 //! that, but reports it as `CANCELLED` ("Timeout expired"), which misleads callers and client
 //! metrics alike. This layer enforces the same `grpc-timeout` locally and answers with the
-//! status gRPC specifies for it.
+//! status gRPC specifies for it — over the whole call, as gRPC defines a deadline: a stream
+//! whose messages stop coming after its headers fails at the deadline too.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::{HeaderMap, Request, Response, Uri};
+use http_body::{Frame, SizeHint};
 use pin_project_lite::pin_project;
-use tokio::time::Timeout;
+use tokio::time::Sleep;
 use tonic::Status;
+use tonic::body::Body;
 use tower::{Layer, Service};
 
 /// The header carrying a call's deadline.
@@ -60,12 +64,11 @@ pub struct ClientDeadline<S> {
     inner: S,
 }
 
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for ClientDeadline<S>
+impl<S, ReqBody> Service<Request<ReqBody>> for ClientDeadline<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    ResBody: Default,
+    S: Service<Request<ReqBody>, Response = Response<Body>>,
 {
-    type Response = Response<ResBody>;
+    type Response = Response<Body>;
     type Error = S::Error;
     type Future = ClientDeadlineFuture<S::Future>;
 
@@ -74,38 +77,34 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let call = match parse_grpc_timeout(request.headers()) {
-            Some(deadline) => {
-                // Kept for the message of a call that runs out (a reference count, not a copy).
-                let uri = request.uri().clone();
-                Call::Bounded {
-                    call: tokio::time::timeout(deadline, self.inner.call(request)),
-                    deadline,
-                    uri,
-                }
-            }
-            None => Call::Unbounded {
-                call: self.inner.call(request),
-            },
-        };
-        ClientDeadlineFuture { call }
+        let deadline = parse_grpc_timeout(request.headers()).map(|limit| Deadline {
+            // Boxed so that it can move, still armed, from the call into the response body.
+            sleep: Box::pin(tokio::time::sleep(limit)),
+            limit,
+            // Kept for the message of a call that runs out (a reference count, not a copy).
+            uri: request.uri().clone(),
+        });
+        ClientDeadlineFuture {
+            call: self.inner.call(request),
+            deadline,
+        }
     }
 }
 
-pin_project! {
-    /// A call, with or without a deadline.
-    #[project = CallProj]
-    enum Call<F> {
-        Bounded {
-            #[pin]
-            call: Timeout<F>,
-            deadline: Duration,
-            uri: Uri,
-        },
-        Unbounded {
-            #[pin]
-            call: F,
-        },
+/// A call's deadline: the timer, and what to say when it fires.
+struct Deadline {
+    sleep: Pin<Box<Sleep>>,
+    limit: Duration,
+    uri: Uri,
+}
+
+impl Deadline {
+    fn exceeded(&self) -> Status {
+        Status::deadline_exceeded(format!(
+            "no answer from {} within the {:?} deadline",
+            self.uri.path(),
+            self.limit
+        ))
     }
 }
 
@@ -113,33 +112,70 @@ pin_project! {
     /// The response future of [`ClientDeadline`].
     pub struct ClientDeadlineFuture<F> {
         #[pin]
-        call: Call<F>,
+        call: F,
+        deadline: Option<Deadline>,
     }
 }
 
-impl<F, B, E> Future for ClientDeadlineFuture<F>
+impl<F, E> Future for ClientDeadlineFuture<F>
 where
-    F: Future<Output = Result<Response<B>, E>>,
-    B: Default,
+    F: Future<Output = Result<Response<Body>, E>>,
 {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().call.project() {
-            CallProj::Unbounded { call } => call.poll(cx),
-            CallProj::Bounded {
-                call,
-                deadline,
-                uri,
-            } => Poll::Ready(match std::task::ready!(call.poll(cx)) {
-                Ok(result) => result,
-                Err(_elapsed) => Ok(Status::deadline_exceeded(format!(
-                    "no answer from {} within the {deadline:?} deadline",
-                    uri.path()
-                ))
-                .into_http()),
-            }),
+        let this = self.project();
+        let Some(deadline) = this.deadline else {
+            return this.call.poll(cx);
+        };
+        if deadline.sleep.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Ok(deadline.exceeded().into_http()));
         }
+        let response = std::task::ready!(this.call.poll(cx))?;
+        let deadline = this.deadline.take().expect("checked above");
+        // The deadline covers the whole call: a stream that stalls after its headers fails too.
+        Poll::Ready(Ok(response.map(|body| {
+            Body::new(DeadlineBody {
+                inner: body,
+                deadline,
+            })
+        })))
+    }
+}
+
+pin_project! {
+    /// A response body that fails with `DEADLINE_EXCEEDED` once the call's deadline passes.
+    struct DeadlineBody {
+        #[pin]
+        inner: Body,
+        deadline: Deadline,
+    }
+}
+
+impl http_body::Body for DeadlineBody {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        let this = self.project();
+        if let Poll::Ready(frame) = this.inner.poll_frame(cx) {
+            return Poll::Ready(frame);
+        }
+        match this.deadline.sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(this.deadline.exceeded()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 
