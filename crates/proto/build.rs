@@ -2,6 +2,10 @@
 //! protobuf compiler, so that a fresh machine with only a Rust toolchain can build the project (no
 //! system `protoc`). The encoded descriptor set is written next to the generated code for server
 //! reflection and for the metrics layer's method table.
+//!
+//! `proto/third_party/` holds other projects' protos (gRPC's `grpc.testing` interop protos), whose
+//! imports are relative to that directory: it is searched first, so each of its files is named as
+//! its own project names it (`grpc/testing/test.proto`).
 
 use std::path::{Path, PathBuf};
 
@@ -17,7 +21,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("cargo:rerun-if-changed={}", file.display());
     }
 
-    let descriptors = protox::compile(&files, [&proto_root])?;
+    let third_party = proto_root.join("third_party");
+    let descriptors = protox::compile(&files, [&third_party, &proto_root])?;
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(
         out_dir.join("file_descriptor_set.bin"),

@@ -59,6 +59,13 @@ pub mod demo {
     }
 }
 
+/// `grpc.testing`: gRPC's interop test service and messages (`proto/third_party`), served and
+/// called by the `interop` crate.
+#[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
+pub mod grpc_testing {
+    include!(concat!(env!("OUT_DIR"), "/grpc.testing.rs"));
+}
+
 /// `bookstore.testing.*`: the middleware test harness's dummy service.
 pub mod testing {
     /// `bookstore.testing.v1`
@@ -101,4 +108,5 @@ decoding_limit! {
     factorial::v1::factorial_service_server => FactorialServiceServer: FactorialService,
     demo::v1::demo_service_server => DemoServiceServer: DemoService,
     testing::v1::dummy_service_server => DummyServiceServer: DummyService,
+    grpc_testing::test_service_server => TestServiceServer: TestService,
 }
