@@ -6,6 +6,9 @@
 //! | `GET /api/recommendations?category=<slug>&max_results=<1..50>` | JSON books; 400 / 503 JSON errors |
 //! | `GET /healthz` | `ok` while the process serves (it does not depend on Recommendations) |
 //!
+//! JSON answers are [`SafeJson`]: `<`, `>` and `&` written as `\u003c`, `\u003e`, `\u0026`, so no
+//! answer echoes markup from a query string.
+//!
 //! When Recommendations is down or slow the homepage still renders (200) with a notice, and
 //! recovers by itself when the service returns: the channel reconnects on the next call.
 
@@ -15,7 +18,8 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Router};
+use bookstore_layers::SafeJson;
 use bookstore_proto::recommendations::v1;
 use serde::Deserialize;
 use tower_http::request_id::RequestId;
@@ -56,15 +60,12 @@ struct PageQuery {
 fn category_of(query: &PageQuery) -> Result<v1::Category, Error> {
     match query.category.as_deref() {
         None | Some("") => Ok(DEFAULT_CATEGORY),
-        Some(slug) => category::from_slug(slug).ok_or_else(|| {
-            let known: Vec<&str> = category::named()
+        Some(slug) => category::from_slug(slug).ok_or_else(|| Error::UnknownCategory {
+            slug: slug.to_owned(),
+            known: category::named()
                 .iter()
                 .map(|named| named.slug.as_str())
-                .collect();
-            Error::BadQuery(format!(
-                "There is no category called \"{slug}\". Choose one of: {}.",
-                known.join(", ")
-            ))
+                .collect(),
         }),
     }
 }
@@ -76,21 +77,17 @@ fn max_results_of(query: &PageQuery) -> Result<i32, Error> {
             .parse()
             .ok()
             .filter(|n| (1..=MAX_API_RESULTS).contains(n))
-            .ok_or_else(|| {
-                Error::BadQuery(format!(
-                    "max_results must be a whole number from 1 to {MAX_API_RESULTS}, got \"{text}\"."
-                ))
+            .ok_or_else(|| Error::BadMaxResults {
+                text: text.to_owned(),
+                max: MAX_API_RESULTS,
             }),
     }
 }
 
 fn parse_query(query: Result<Query<PageQuery>, QueryRejection>) -> Result<PageQuery, Error> {
-    query.map(|Query(query)| query).map_err(|rejection| {
-        Error::BadQuery(format!(
-            "The query string is not understood: {}.",
-            rejection.body_text()
-        ))
-    })
+    query
+        .map(|Query(query)| query)
+        .map_err(|rejection| Error::BadQueryString(rejection.body_text()))
 }
 
 fn request_id(id: &Option<Extension<RequestId>>) -> Option<&str> {
@@ -143,10 +140,10 @@ async fn api_recommendations(
         })
     };
     match answer.await {
-        Ok(answer) => Json(answer).into_response(),
+        Ok(answer) => SafeJson(answer).into_response(),
         Err(error) => {
             let body = serde_json::json!({ "error": error.public_message() });
-            (error.status(), Json(body)).into_response()
+            (error.status(), SafeJson(body)).into_response()
         }
     }
 }

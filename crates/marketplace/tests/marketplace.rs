@@ -173,6 +173,62 @@ async fn bad_queries_get_a_400_that_says_what_is_wrong() {
 }
 
 #[tokio::test]
+async fn markup_in_a_query_is_never_echoed() {
+    let (_upstream, web) = system(FakeRecommendations::default()).await;
+    let script = "<script>alert(1)</script>";
+    let long = "<b>".repeat(30);
+    for (query, quoted) in [
+        (format!("category={script}"), format!("\"{script}\"")),
+        (format!("category={long}"), format!("\"{}…\"", &long[..40])),
+        (format!("max_results={script}"), format!("\"{script}\"")),
+    ] {
+        let (status, raw) = get(&web, &format!("/api/recommendations?{query}")).await;
+        assert_eq!(status, 400, "{query}");
+        assert!(!raw.contains(['<', '>', '&']), "{query}: {raw}");
+        assert!(raw.contains(r"\u003c"), "{query}: {raw}");
+        let json: serde_json::Value = serde_json::from_str(&raw).unwrap();
+        let message = json["error"].as_str().unwrap();
+        assert!(message.contains(&quoted), "{query}: {message}");
+        // The page (which reads only the category) says the same, escaped by the template.
+        let (_, html) = get(&web, &format!("/?{query}")).await;
+        assert!(!html.contains("<script") && !html.contains("<b>"), "{html}");
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let (_upstream, web) = system(FakeRecommendations::default()).await;
+    for path in [
+        "/",
+        "/?category=nope",
+        "/api/recommendations",
+        "/healthz",
+        "/nowhere",
+    ] {
+        let response = reqwest::get(format!("{}{path}", web.url())).await.unwrap();
+        let headers = response.headers();
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert_eq!(
+            policy,
+            "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
+             form-action 'self'; frame-ancestors 'none'",
+            "{path}"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+    }
+    // The policy allows what the pages use and nothing else: one inline style block, links.
+    let (_, html) = get(&web, "/").await;
+    assert_eq!(html.matches("<style>").count(), 1, "{html}");
+    for needs_more in [
+        "<script", "<img", "<link", "<form", "<iframe", "src=", "url(",
+    ] {
+        assert!(!html.contains(needs_more), "{needs_more} in {html}");
+    }
+}
+
+#[tokio::test]
 async fn upstream_down_still_renders_the_page_with_a_notice() {
     let web = start_marketplace(free_port().await).await;
     let started = Instant::now();

@@ -8,11 +8,14 @@
 //! | the Factorial service failing or answering nonsense | 502 |
 //!
 //! 4xx messages tell the client what to fix. 5xx messages say what happened in general terms;
-//! the detail (addresses, upstream messages) goes to the log only.
+//! the detail (addresses, upstream messages) goes to the log only. A message quotes what the
+//! client sent short, its quotes escaped ([`quote_input`], [`shorten_input`]); its markup is
+//! escaped where it is written, by [`SafeJson`](bookstore_layers::SafeJson).
 
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use bookstore_layers::{quote_input, shorten_input};
 use tonic::Code;
 
 /// Why the gateway could not answer a request: bad input, or an upstream failure. (What stops
@@ -20,7 +23,7 @@ use tonic::Code;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// `n` or `r` is not a whole number (negative, fractional, or not a number at all).
-    #[error("{name} must be a whole number (0, 1, 2, ...), got {value:?}")]
+    #[error("{name} must be a whole number (0, 1, 2, ...), got {}", quote_input(.value))]
     NotAWholeNumber {
         /// `n` or `r`.
         name: &'static str,
@@ -28,19 +31,19 @@ pub enum Error {
         value: String,
     },
     /// `n` is above the limit.
-    #[error("n must be at most {max_n}, got {value}")]
+    #[error("n must be at most {max_n}, got {}", shorten_input(.value))]
     AboveLimit {
-        /// The n sent.
+        /// The n sent (digits only).
         value: String,
         /// The limit.
         max_n: u64,
     },
     /// `r` is larger than `n`.
-    #[error("r must not be larger than n, got n = {n} and r = {r}")]
+    #[error("r must not be larger than n, got n = {n} and r = {}", shorten_input(.r))]
     ROverN {
         /// The n sent.
         n: u64,
-        /// The r sent.
+        /// The r sent (digits only).
         r: String,
     },
     /// The Factorial service rejected an argument (its limit may be lower than this gateway's).
@@ -211,5 +214,28 @@ mod tests {
             message: "disk on fire".into(),
         };
         assert!(!fault.client_message().contains("disk"));
+    }
+
+    #[test]
+    fn input_is_quoted_short() {
+        let error = Error::NotAWholeNumber {
+            name: "n",
+            value: format!("\"{}", "x".repeat(100)),
+        };
+        assert_eq!(
+            error.client_message(),
+            format!(
+                r#"n must be a whole number (0, 1, 2, ...), got "\"{}…""#,
+                "x".repeat(39)
+            )
+        );
+        let error = Error::AboveLimit {
+            value: "9".repeat(100),
+            max_n: 5,
+        };
+        assert_eq!(
+            error.client_message(),
+            format!("n must be at most 5, got {}…", "9".repeat(40))
+        );
     }
 }

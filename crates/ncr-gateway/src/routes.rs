@@ -7,15 +7,15 @@
 //!   message ends with the expected format.
 //!
 //! `"input"` echoes the path segments: each as a number when it is a whole number, else as the
-//! string sent.
+//! string sent, cut short ([`shorten_input`]). Every answer is [`SafeJson`]: `<`, `>` and `&`
+//! written as `\u003c`, `\u003e`, `\u0026`, so no answer echoes markup from a request.
 
-use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use bookstore_layers::REQUEST_ID_HEADER;
+use bookstore_layers::{REQUEST_ID_HEADER, SafeJson, quote_input, shorten_input};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -59,7 +59,7 @@ fn usage(max_n: u64) -> String {
 fn echo(name: &'static str, segment: &str) -> Value {
     match whole_number(name, segment) {
         Ok(Some(value)) => value.into(),
-        _ => segment.into(),
+        _ => shorten_input(segment).into(),
     }
 }
 
@@ -73,7 +73,7 @@ async fn ncr(
         .get(REQUEST_ID_HEADER)
         .and_then(|value| value.to_str().ok());
     match gateway.ncr(&n, &r, request_id).await {
-        Ok(answer) => Json(NcrBody {
+        Ok(answer) => SafeJson(NcrBody {
             input,
             ncr: answer.json_value(),
             ncr_decimal: Some(answer.decimal),
@@ -94,7 +94,7 @@ async fn ncr(
             };
             (
                 error.status(),
-                Json(NcrBody {
+                SafeJson(NcrBody {
                     input,
                     ncr: Value::Null,
                     ncr_decimal: None,
@@ -115,12 +115,12 @@ async fn healthz() -> &'static str {
 async fn not_found(State(gateway): State<Gateway>, uri: Uri) -> Response {
     let msg = format!(
         "no such endpoint {}; {}",
-        uri.path(),
+        quote_input(uri.path()),
         usage(gateway.max_n())
     );
     (
         StatusCode::NOT_FOUND,
-        Json(NcrBody {
+        SafeJson(NcrBody {
             input: Value::Null,
             ncr: Value::Null,
             ncr_decimal: None,

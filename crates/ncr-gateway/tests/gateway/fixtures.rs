@@ -59,25 +59,24 @@ impl Gateway {
     /// GET `path`: the status, the JSON body, and how long it took.
     pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value, Duration) {
         let started = Instant::now();
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
+        let response = self.response(path).await;
         let status = response.status();
         let body = response.json().await.unwrap();
         (status, body, started.elapsed())
     }
 
     pub(crate) async fn text(&self, path: &str) -> (StatusCode, String) {
-        let response = self
-            .http
+        let response = self.response(path).await;
+        (response.status(), response.text().await.unwrap())
+    }
+
+    /// GET `path`: the whole response, headers and all.
+    pub(crate) async fn response(&self, path: &str) -> reqwest::Response {
+        self.http
             .get(format!("{}{path}", self.base))
             .send()
             .await
-            .unwrap();
-        (response.status(), response.text().await.unwrap())
+            .unwrap()
     }
 
     pub(crate) async fn stop(self) {

@@ -2,18 +2,21 @@
 //!
 //! Outermost first:
 //!
-//! 1. [`RequestIdLayer`]: accepts or assigns `x-request-id`, and echoes it.
-//! 2. [`HttpTraceLayer`]: an OpenTelemetry span per request (kind SERVER), a child of the
+//! 1. [`SecurityHeadersLayer`]: Content-Security-Policy, `nosniff`, `Referrer-Policy` and
+//!    `X-Frame-Options` on every response.
+//! 2. [`RequestIdLayer`]: accepts or assigns `x-request-id`, and echoes it.
+//! 3. [`HttpTraceLayer`]: an OpenTelemetry span per request (kind SERVER), a child of the
 //!    caller's, when traces are exported.
-//! 3. [`AccessLogLayer`]: one access-log line per request, inside the span (so it names the
+//! 4. [`AccessLogLayer`]: one access-log line per request, inside the span (so it names the
 //!    trace), unless turned off.
-//! 4. tower-http's `TimeoutLayer`: the server's time limit, as 408.
-//! 5. [`HttpMetricsLayer`], on each route: requests and latency by route template.
+//! 5. tower-http's `TimeoutLayer`: the server's time limit, as 408.
+//! 6. [`HttpMetricsLayer`], on each route: requests and latency by route template.
 //!
-//! The request id comes first so that everything after sees it; the span before the access
-//! log, so that the line joins the trace; the access log outside the time limit, so that a
-//! request cut by it is logged with its 408. All of them run after routing (`Router::layer`),
-//! so the route template is known.
+//! The security headers come first so that every response gets them, whoever made it — a
+//! page, an error, the fallback's 404, the time limit's 408. The request id next, so that
+//! everything after sees it; the span before the access log, so that the line joins the
+//! trace; the access log outside the time limit, so that a request cut by it is logged with
+//! its 408. All of them run after routing (`Router::layer`), so the route template is known.
 
 use std::time::Duration;
 
@@ -27,6 +30,7 @@ use crate::http_metrics::HttpMetricsLayer;
 use crate::http_trace::HttpTraceLayer;
 use crate::metrics::Metrics;
 use crate::request_id::RequestIdLayer;
+use crate::security_headers::SecurityHeadersLayer;
 
 /// The standard HTTP stack (see the module docs for its order).
 #[derive(Clone, Debug)]
@@ -54,6 +58,7 @@ impl HttpStack {
             .merge(unmeasured)
             .layer(
                 ServiceBuilder::new()
+                    .layer(SecurityHeadersLayer)
                     .layer(RequestIdLayer)
                     .layer(HttpTraceLayer)
                     .layer(AccessLogLayer::new(self.access_log))

@@ -7,6 +7,7 @@
 //! - `http_stack`: [`HttpStack`], every web app layer.
 //!
 //! **gRPC server layers**, in the stack's order:
+//! - `content_type`: [`GrpcContentTypeLayer`], a request that is not gRPC gets HTTP 415.
 //! - `server_trace`: [`GrpcServerTraceLayer`], one OpenTelemetry span per call (kind SERVER).
 //! - `server_metrics`: [`GrpcServerMetricsLayer`], the grpc-ecosystem `grpc_server_*` series.
 //! - `error_log`: [`ErrorLogLayer`], every failed call reported once to an [`ErrorReporter`].
@@ -18,8 +19,9 @@
 //!
 //! **Other layers**: `client_trace` ([`GrpcClientTraceLayer`], a CLIENT span per call, its
 //! `traceparent` sent along) and `client_metrics` ([`GrpcClientMetricsLayer`]), on channels;
-//! `http_trace` ([`HttpTraceLayer`]), `access_log` ([`AccessLogLayer`]), `http_metrics`
-//! ([`HttpMetricsLayer`]) and `request_id` ([`RequestIdLayer`]), for web apps.
+//! `security_headers` ([`SecurityHeadersLayer`]), `http_trace` ([`HttpTraceLayer`]),
+//! `access_log` ([`AccessLogLayer`]), `http_metrics` ([`HttpMetricsLayer`]) and `request_id`
+//! ([`RequestIdLayer`]), for web apps.
 //!
 //! **What the layers share**: `call_context` (the per-call state through which the layers of
 //! one call tell each other what they saw), `call_record` (one call recorded into its
@@ -28,8 +30,9 @@
 //! (the process's Prometheus registry; `grpc_families`, `latency` histograms and
 //! `process_metrics` in it), `rpc_span` (the semantic conventions the
 //! trace layers share), `methods` (which methods exist and their
-//! shapes, from the descriptors), `peer_identity` (who is calling), and `status` (how a
-//! service's typed errors become statuses, written once).
+//! shapes, from the descriptors), `peer_identity` (who is calling), `status` (how a
+//! service's typed errors become statuses, written once), and `input_echo` (how a web app's
+//! answers quote a client's input without its markup: [`quote_input`], [`SafeJson`]).
 //!
 //! gRPC servers read a caller's `x-request-id` (the error log reports it, and logs it at debug
 //! level for every call) but neither echo it nor make one up per call: a unique header value in
@@ -43,6 +46,7 @@ mod call_record;
 mod catch_panic;
 mod client_metrics;
 mod client_trace;
+mod content_type;
 mod error_log;
 mod grace_cutoff;
 mod grpc_families;
@@ -50,6 +54,7 @@ mod guarded_body;
 mod http_metrics;
 mod http_stack;
 mod http_trace;
+mod input_echo;
 mod latency;
 mod message_limit;
 mod methods;
@@ -60,6 +65,7 @@ mod process_metrics;
 mod request_id;
 mod request_timeout;
 mod rpc_span;
+mod security_headers;
 mod server_metrics;
 mod server_trace;
 mod stack;
@@ -70,18 +76,21 @@ pub use authorize::AuthorizeLayer;
 pub use catch_panic::CatchPanicLayer;
 pub use client_metrics::{GrpcClientMetrics, GrpcClientMetricsLayer};
 pub use client_trace::{GrpcClientTrace, GrpcClientTraceLayer};
+pub use content_type::GrpcContentTypeLayer;
 pub use error_log::{ErrorLogLayer, ErrorReport, ErrorReporter, TracingReporter};
 pub use grace_cutoff::GraceCutoffLayer;
 pub use grpc_families::code_name;
 pub use http_metrics::HttpMetricsLayer;
 pub use http_stack::HttpStack;
 pub use http_trace::HttpTraceLayer;
+pub use input_echo::{ECHO_LIMIT, SafeJson, quote_input, shorten_input};
 pub use message_limit::MessageLimitLayer;
 pub use methods::MethodTable;
 pub use metrics::Metrics;
 pub use peer_identity::PeerIdentity;
 pub use request_id::{REQUEST_ID_HEADER, RequestIdLayer};
 pub use request_timeout::RequestTimeoutLayer;
+pub use security_headers::SecurityHeadersLayer;
 pub use server_metrics::GrpcServerMetricsLayer;
 pub use server_trace::GrpcServerTraceLayer;
 pub use stack::{ServerStack, StackConfig, Stacked};

@@ -4,22 +4,25 @@
 //!
 //! Outermost first (the order is the type [`Stacked`], so it cannot drift from this list):
 //!
-//! 1. [`GrpcServerTraceLayer`]: one OpenTelemetry span per call, a child of the caller's.
-//! 2. [`GrpcServerMetricsLayer`]: started / handled / messages / latency / in-flight.
-//! 3. [`ErrorLogLayer`]: every failed call reported once, with method, code, message, latency.
-//! 4. [`CatchPanicLayer`]: a panicking handler becomes `INTERNAL`; nothing else is affected.
-//! 5. [`AuthorizeLayer`]: under mutual TLS, only allowed client identities get through.
-//! 6. [`GraceCutoffLayer`]: at the end of the shutdown grace period, calls still running end
+//! 1. [`GrpcContentTypeLayer`]: a request that is not gRPC (its `content-type`) gets HTTP 415.
+//! 2. [`GrpcServerTraceLayer`]: one OpenTelemetry span per call, a child of the caller's.
+//! 3. [`GrpcServerMetricsLayer`]: started / handled / messages / latency / in-flight.
+//! 4. [`ErrorLogLayer`]: every failed call reported once, with method, code, message, latency.
+//! 5. [`CatchPanicLayer`]: a panicking handler becomes `INTERNAL`; nothing else is affected.
+//! 6. [`AuthorizeLayer`]: under mutual TLS, only allowed client identities get through.
+//! 7. [`GraceCutoffLayer`]: at the end of the shutdown grace period, calls still running end
 //!    with `UNAVAILABLE`.
-//! 7. [`RequestTimeoutLayer`]: the server's time limit, as `DEADLINE_EXCEEDED`.
-//! 8. [`MessageLimitLayer`]: oversized request messages, as `RESOURCE_EXHAUSTED`.
+//! 8. [`RequestTimeoutLayer`]: the server's time limit, as `DEADLINE_EXCEEDED`.
+//! 9. [`MessageLimitLayer`]: oversized request messages, as `RESOURCE_EXHAUSTED`.
 //!
 //! The layers of one call tell each other what they saw (a panic's message, a client gone
 //! mid-request) through the call's context in the request's extensions (`call_context`).
 //!
-//! Why this order: the span comes first, so that everything inside — the metrics' exemplars,
-//! the error log's lines, the handler's — happens in it. The metrics and the error log sit
-//! outside everything that decides a call's status, so that
+//! Why this order: the content-type check comes first, because a request that is not gRPC is
+//! not a gRPC call: it gets no span, no gRPC metric counts it, no error log reports it, and its
+//! answer is plain HTTP, which no layer inside would make. Then the span, so that everything
+//! inside — the metrics' exemplars, the error log's lines, the handler's — happens in it. The
+//! metrics and the error log sit outside everything that decides a call's status, so that
 //! every status — a panic, a refusal, the grace deadline, the time limit, the size limit — is
 //! counted and reported as the client saw it; and outside the panic catcher, so a panic never
 //! unwinds through them. The panic catcher sits outside the layers that answer by themselves,
@@ -28,8 +31,10 @@
 //! The order is held three ways: the type (a layer moved in [`ServerStack::layer`] changes
 //! [`Stacked`], which a unit test spells out); the types of the layers themselves (a layer that
 //! answers on its own needs a body it can make up, which the observers' bodies are not, so it
-//! cannot be moved outside them); and `tests/layers/stack.rs`, which shows each status above
-//! reaching the client, the metrics and the error log through a real server.
+//! cannot be moved outside them — the content-type check, which brings a body of its own for
+//! its refusals, is the one that can, and the only one meant to); and `tests/layers/stack.rs`,
+//! which shows each status above reaching the client, the metrics and the error log through a
+//! real server, and a request that is not gRPC reaching none of them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +44,7 @@ use tower::{Layer, ServiceBuilder};
 
 use crate::authorize::{Authorize, AuthorizeLayer};
 use crate::catch_panic::{CatchPanic, CatchPanicLayer};
+use crate::content_type::{GrpcContentType, GrpcContentTypeLayer};
 use crate::error_log::{ErrorLog, ErrorLogLayer, ErrorReporter};
 use crate::grace_cutoff::{GraceCutoff, GraceCutoffLayer};
 use crate::message_limit::{MessageLimit, MessageLimitLayer};
@@ -77,9 +83,11 @@ impl std::fmt::Debug for StackConfig {
 }
 
 /// A service `S` inside the whole stack; the type spells the order, outermost first.
-pub type Stacked<S> = GrpcServerTrace<
-    GrpcServerMetrics<
-        ErrorLog<CatchPanic<Authorize<GraceCutoff<RequestTimeout<MessageLimit<S>>>>>>,
+pub type Stacked<S> = GrpcContentType<
+    GrpcServerTrace<
+        GrpcServerMetrics<
+            ErrorLog<CatchPanic<Authorize<GraceCutoff<RequestTimeout<MessageLimit<S>>>>>>,
+        >,
     >,
 >;
 
@@ -120,6 +128,7 @@ impl<S> Layer<S> for ServerStack {
     fn layer(&self, inner: S) -> Self::Service {
         // Outermost first, as in the module docs.
         ServiceBuilder::new()
+            .layer(GrpcContentTypeLayer)
             .layer(GrpcServerTraceLayer)
             .layer(self.metrics.clone())
             .layer(self.errors.clone())
@@ -158,9 +167,13 @@ mod tests {
             request_timeout: Duration::from_secs(1),
             max_message_bytes: 1024,
         });
-        let _outermost_first: GrpcServerTrace<
-            GrpcServerMetrics<
-                ErrorLog<CatchPanic<Authorize<GraceCutoff<RequestTimeout<MessageLimit<Routes>>>>>>,
+        let _outermost_first: GrpcContentType<
+            GrpcServerTrace<
+                GrpcServerMetrics<
+                    ErrorLog<
+                        CatchPanic<Authorize<GraceCutoff<RequestTimeout<MessageLimit<Routes>>>>>,
+                    >,
+                >,
             >,
         > = stack.layer(Routes);
     }

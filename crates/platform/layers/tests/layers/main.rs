@@ -1,11 +1,12 @@
 //! Integration tests of the middleware against real servers on `127.0.0.1:0`, through the
 //! test harness (`bookstore-testing`): errors mapped and logged, panics caught, metrics
-//! counted, and faults — malformed messages, vanishing clients, oversized requests — answered
-//! right.
+//! counted, faults — malformed messages, vanishing clients, oversized requests — answered
+//! right, and requests that are not gRPC refused.
 //!
 //! One test binary (rather than one per file) so the suite links once.
 
 mod client_metrics;
+mod content_type;
 mod errors;
 mod faults;
 mod metrics;

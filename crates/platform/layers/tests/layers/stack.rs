@@ -2,8 +2,9 @@
 //! status a layer inside decides — a panic, a refusal, the grace deadline, the time limit, the
 //! size limit — reaches the client, is counted by the metrics and reported by the error log as
 //! the client saw it (they sit outside it), and a panic's message reaches the error log through
-//! the call's context (the context layer sits outside them all). Dropping a layer, or moving
-//! one outside the observers, fails one of these.
+//! the call's context (the context layer sits outside them all); a request that is not gRPC
+//! reaches none of them (the content-type check sits outside them all). Dropping a layer, or
+//! moving one outside the observers, fails one of these.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,8 +18,11 @@ use bookstore_testing::{
     spawn,
 };
 use bookstore_tls::TlsSettings;
+use http::StatusCode;
 use tonic::Code;
 use tonic::transport::Channel;
+
+use crate::content_type::{framed, send_raw};
 
 /// The dummy service on the whole stack, recording into fresh metrics and a recording reporter.
 struct Stacked {
@@ -146,5 +150,31 @@ async fn the_grace_deadline_is_counted_and_reported() {
         (Code::Unavailable, "the server is shutting down")
     );
     stacked.assert_observed(Code::Unavailable).await;
+    stacked.running.stop_cleanly().await;
+}
+
+#[tokio::test]
+async fn a_request_that_is_not_grpc_is_no_call_counted_or_reported() {
+    let mut stacked = serve(
+        ServerSettings::default(),
+        TlsSettings::default(),
+        SpecialCases::new(),
+    )
+    .await;
+    let refused = send_raw(stacked.running.addr(), Some("text/plain"), framed("hi")).await;
+    assert_eq!(refused.head.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // A call after it: once the metrics count it, they would have counted the refused one.
+    stacked.client.execute(req("hi")).await.unwrap();
+    let handled = series("grpc_server_handled_total", "unary", "Execute", Some("OK"));
+    assert!(eventually(|| stacked.metrics.sample(&handled) == 1.0).await);
+    let started = series("grpc_server_started_total", "unary", "Execute", None);
+    assert_eq!(
+        stacked.metrics.sample(&started),
+        1.0,
+        "{}",
+        stacked.metrics.encode()
+    );
+    let reports = stacked.reporter.reports();
+    assert!(reports.is_empty(), "{reports:?}");
     stacked.running.stop_cleanly().await;
 }
