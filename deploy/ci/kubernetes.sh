@@ -12,7 +12,9 @@
 #   2. `kubectl kustomize` of the base and of the mTLS overlay, validated the same way;
 #   3. the Secrets that deploy/kubernetes/mtls/secrets.sh prints (from throwaway files);
 #   4. deploy/ci/kubernetes_policy.py on both renderings: the rules a schema cannot express
-#      (replicas, probes, security context, grace period, PDBs, headless Services, ...).
+#      (replicas, probes, security context, grace period, PDBs, headless Services, ...), and that
+#      the NetworkPolicies deny ingress by default and open each port to exactly its callers
+#      (the table CALLERS there), with no selector that selects nothing.
 # Takes about 10 seconds once the tools are installed, under a minute before. Idempotent; its
 # only leftovers are the virtualenv and target/deploy-ci/kubernetes/ (the rendered manifests).
 set -euo pipefail

@@ -13,6 +13,13 @@ deploy/prometheus/kubernetes.yml scrapes it, as a job of the service's name, on 
 annotation names; every gRPC service has a ClusterIP Service, every web app a LoadBalancer and
 calls its upstream through the headless Service with client-side load balancing on; with --mtls
 every Deployment mounts its <name>-tls Secret.
+
+And the network policies (deploy/kubernetes/base/network-policies.yaml) do what CALLERS below says:
+a default-deny-ingress policy selects every Deployment's pods; each container port is open to
+exactly its callers in CALLERS (nobody, if it is not there), and every port a Service exposes has
+callers there; no gRPC backend port is open to everywhere; every pod selector, in a policy or in one
+of its peers, selects some Deployment's pods, and every port a policy names is a port of the pods it
+selects (a typo would otherwise select nothing, silently); no policy restricts egress.
 Prints one line per broken rule and exits 1 if there is any.
 """
 
@@ -26,6 +33,27 @@ PROMETHEUS_CONFIG = Path(__file__).resolve().parents[1] / "prometheus" / "kubern
 SERVICES_GRACE_SECONDS = 30
 GRPC = {"recommendations", "factorial", "demo"}
 WEB = {"marketplace", "ncr-gateway"}
+
+# Who may connect to what: (Deployment, container port name) -> its callers, each a Deployment's
+# name or one of the three below. A container port not listed is open to nobody. The manifests'
+# NetworkPolicies must say exactly this; change both together.
+WORLD = "anywhere"  # every source, inside the cluster or out (no `from`, or ipBlock 0.0.0.0/0)
+NAMESPACE = "any pod in the namespace"  # the peer `podSelector: {}`
+MONITORING = "prometheus"  # the scraper: the peer MONITORING_PEER
+CALLERS = {
+    ("recommendations", "grpc"): {"marketplace"},
+    ("factorial", "grpc"): {"ncr-gateway"},
+    ("demo", "grpc"): {NAMESPACE},  # no caller in the system: its client is run by hand
+    ("marketplace", "http"): {WORLD},  # the front doors (their /metrics is on this port too)
+    ("ncr-gateway", "http"): {WORLD},
+    **{(name, "metrics"): {MONITORING} for name in GRPC},  # the gRPC services' admin ports
+}
+# Who Prometheus is, exactly as the policy prometheus-scrape names it: pods of this namespace,
+# where deploy/prometheus/kubernetes.yml runs. Not deployed here, so matching no pod is expected.
+MONITORING_PEER = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}}
+# Peers that are "everywhere": never on a gRPC backend port.
+EVERY_POD = "any pod in any namespace"  # namespaceSelector: {} (with no or an empty podSelector)
+EVERYWHERE = {WORLD, EVERY_POD}
 
 
 def check_deployment(deployment, mtls, fail):
@@ -100,6 +128,165 @@ def check_scrape_config(deployments, fail):
             fail(f"{config}: job {name} must have dns_sd_configs {[wanted]}, not {found}")
 
 
+def selects(selector, labels):
+    """Whether a LabelSelector matches these labels ({} matches everything)."""
+    if any(labels.get(key) != value for key, value in selector.get("matchLabels", {}).items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        key, operator, values = expression["key"], expression["operator"], expression.get("values")
+        matched = {
+            "In": lambda: labels.get(key) in values,
+            "NotIn": lambda: labels.get(key) not in values,
+            "Exists": lambda: key in labels,
+            "DoesNotExist": lambda: key not in labels,
+        }[operator]()
+        if not matched:
+            return False
+    return True
+
+
+def pod_labels(deployment):
+    return deployment["spec"]["template"]["metadata"].get("labels", {})
+
+
+def container_ports(deployment):
+    """{port name (or number, if unnamed): (number, protocol)} of every container of the pod."""
+    ports = {}
+    for container in deployment["spec"]["template"]["spec"]["containers"]:
+        for port in container.get("ports", []):
+            number = port["containerPort"]
+            ports[port.get("name", number)] = (number, port.get("protocol", "TCP"))
+    return ports
+
+
+def port_matches(rule_port, name, number, protocol):
+    """Whether a NetworkPolicyPort admits this container port."""
+    if rule_port.get("protocol", "TCP") != protocol:
+        return False
+    wanted = rule_port.get("port")
+    if wanted is None:
+        return True
+    if isinstance(wanted, str):
+        return wanted == name
+    return wanted <= number <= rule_port.get("endPort", wanted)
+
+
+def policy_types(policy):
+    spec = policy["spec"]
+    return spec.get("policyTypes") or ["Ingress"] + (["Egress"] if "egress" in spec else [])
+
+
+def peer_callers(peer, deployments, where, fail):
+    """The callers (see CALLERS) one `from` entry admits."""
+    if peer == MONITORING_PEER:
+        return {MONITORING}
+    if "ipBlock" in peer:
+        cidr = peer["ipBlock"]["cidr"]
+        return {WORLD} if cidr.endswith("/0") else {f"ipBlock {cidr}"}
+    if "namespaceSelector" in peer:
+        if not peer["namespaceSelector"] and not peer.get("podSelector"):
+            return {EVERY_POD}
+        # Namespaces' labels are not in the manifests: the only such peer known is MONITORING_PEER.
+        return {f"peer {peer} (unknown: not MONITORING_PEER)"}
+    selector = peer.get("podSelector", {})
+    if not selector:
+        return {NAMESPACE}
+    selected = {name for name, d in deployments.items() if selects(selector, pod_labels(d))}
+    if not selected:
+        fail(f"{where}: peer podSelector {selector} selects no pod (a typo?)")
+        return {f"podSelector {selector} (no pod)"}
+    return selected
+
+
+def admitted_callers(name, port, policies, selected, deployments):
+    """{caller: the policies admitting it} for one container port of one Deployment's pods."""
+    number, protocol = container_ports(deployments[name])[port]
+    ingress = {n: p for n, p in policies.items() if "Ingress" in policy_types(p)}
+    if not any(name in selected[n] for n in ingress):
+        return {WORLD: {"no policy: the pod is not isolated"}}
+    admitted = {}
+    for policy_name, policy in ingress.items():
+        if name not in selected[policy_name]:
+            continue
+        for rule in policy["spec"].get("ingress", []):
+            rule_ports = rule.get("ports") or [{"protocol": protocol}]  # none: every port
+            if not any(port_matches(p, port, number, protocol) for p in rule_ports):
+                continue
+            peers = rule.get("from") or [{"ipBlock": {"cidr": "0.0.0.0/0"}}]  # none: everywhere
+            for peer in peers:
+                for caller in peer_callers(peer, deployments, "", lambda _: None):
+                    admitted.setdefault(caller, set()).add(policy_name)
+    return admitted
+
+
+def check_network_policies(deployments, services, policies, fail):
+    """The NetworkPolicies admit exactly CALLERS; see the module's docstring."""
+    selected = {}  # policy name -> the Deployments whose pods it selects
+    for name, policy in policies.items():
+        where = f"networkpolicy/{name}"
+        selector = policy["spec"]["podSelector"]
+        selected[name] = {d for d, dep in deployments.items() if selects(selector, pod_labels(dep))}
+        if not selected[name]:
+            fail(f"{where}: podSelector {selector} selects no pod (a typo?)")
+        if "Egress" in policy_types(policy):
+            fail(
+                f"{where}: restricts egress, which would need DNS and the OTLP collector let"
+                " through (see network-policies.yaml); the policies are ingress-only"
+            )
+        for rule in policy["spec"].get("ingress", []):
+            for peer in rule.get("from", []):
+                peer_callers(peer, deployments, where, fail)
+            for rule_port in rule.get("ports", []):
+                if "port" in rule_port and not any(
+                    port_matches(rule_port, port, number, protocol)
+                    for d in selected[name]
+                    for port, (number, protocol) in container_ports(deployments[d]).items()
+                ):
+                    fail(f"{where}: port {rule_port['port']} is no port of the pods it selects")
+
+    for name, deployment in deployments.items():
+        if not any(
+            name in selected[n] and "Ingress" in policy_types(p) and not p["spec"].get("ingress")
+            for n, p in policies.items()
+        ):
+            fail(f"deployment/{name}: no default-deny-ingress NetworkPolicy selects its pods")
+        for port, (number, _) in container_ports(deployment).items():
+            admitted = admitted_callers(name, port, policies, selected, deployments)
+            wanted = CALLERS.get((name, port), set())
+            if set(admitted) != wanted:
+                got = ", ".join(f"{c} (by {', '.join(sorted(by))})" for c, by in admitted.items())
+                fail(
+                    f"deployment/{name} port {port} ({number}): open to {got or 'nobody'};"
+                    f" CALLERS says {', '.join(sorted(wanted)) or 'nobody'}"
+                )
+            everywhere = EVERYWHERE & set(admitted)
+            if name in GRPC and port == "grpc" and everywhere:
+                by = sorted(set().union(*(admitted[caller] for caller in everywhere)))
+                fail(
+                    f"deployment/{name}: gRPC backend port {number} is open to everywhere"
+                    f" (by {', '.join(by)})"
+                )
+
+    for name, service in services.items():
+        selector = {"matchLabels": service["spec"].get("selector", {})}
+        for backend in [d for d in deployments.values() if selects(selector, pod_labels(d))]:
+            backend_name, ports = backend["metadata"]["name"], container_ports(backend)
+            for service_port in service["spec"].get("ports", []):
+                target = service_port.get("targetPort", service_port["port"])
+                by_number = {number: port for port, (number, _) in ports.items()}
+                port = target if isinstance(target, str) else by_number.get(target, target)
+                if port not in ports:
+                    fail(f"service/{name}: targetPort {target} is no port of {backend_name}")
+                elif (backend_name, port) not in CALLERS:
+                    fail(
+                        f"service/{name}: exposes {backend_name}'s port {port},"
+                        " which CALLERS lets nobody reach"
+                    )
+    for deployment, port in CALLERS:
+        if deployment not in deployments or port not in container_ports(deployments[deployment]):
+            fail(f"CALLERS names {deployment}'s port {port}, which does not exist")
+
+
 def main():
     mtls = "--mtls" in sys.argv[1:]
     documents = [d for d in yaml.safe_load_all(sys.stdin) if d]
@@ -126,6 +313,7 @@ def main():
         if services.get(f"{name}-headless", {}).get("spec", {}).get("clusterIP") != "None":
             fail(f"service/{name}-headless: must exist and be headless (clusterIP: None)")
     check_scrape_config(deployments, fail)
+    check_network_policies(deployments, services, by_kind.get("NetworkPolicy", {}), fail)
     for name in WEB:
         if services.get(name, {}).get("spec", {}).get("type") != "LoadBalancer":
             fail(f"service/{name}: must be a LoadBalancer Service")
