@@ -14,7 +14,6 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use bookstore_layers::{
     ErrorReporter, MethodTable, Metrics, ServerStack, StackConfig, TracingReporter,
@@ -34,16 +33,12 @@ use tower::Service;
 use crate::admin::serve_admin;
 use crate::drain::{CUTOFF_DRAIN, serve_and_drain};
 use crate::error::ServeError;
+use crate::guard::ConnectionGuard;
 use crate::health;
-use crate::incoming::{ServeOn, serve_connections};
+use crate::incoming::{Accepting, ServeOn, serve_connections};
 use crate::listeners::Listeners;
 use crate::settings::ServerSettings;
 use crate::tls_reload::spawn_reloader;
-
-/// How often an idle connection is pinged, so dead peers are noticed.
-const HTTP2_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
-/// How long a keepalive ping may go unanswered before the connection is closed.
-const HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A gRPC server under construction.
 pub struct GrpcServer {
@@ -149,23 +144,29 @@ impl GrpcServer {
             self.routes.routes(),
             stop_accepting.clone(),
         );
+        let connections = self.settings.connections.clone();
+        let (keepalive_interval, keepalive_timeout) = (
+            connections.http2_keepalive_interval,
+            connections.http2_keepalive_timeout,
+        );
         let serve_on: Arc<ServeOn> = Arc::new(move |incoming| {
             Server::builder()
                 .max_concurrent_streams(max_streams)
-                .http2_keepalive_interval(Some(HTTP2_KEEPALIVE_INTERVAL))
-                .http2_keepalive_timeout(Some(HTTP2_KEEPALIVE_TIMEOUT))
+                .http2_keepalive_interval(Some(keepalive_interval))
+                .http2_keepalive_timeout(Some(keepalive_timeout))
                 .layer(stack.clone())
                 .add_routes(routes.clone())
                 .serve_with_incoming_shutdown(incoming, stop.clone().cancelled_owned())
                 .boxed()
         });
-        let server = serve_connections(
-            serve_on,
-            listeners.main,
-            tls.clone(),
-            self.settings.server_threads,
-            stop_accepting.clone(),
-        )?;
+        let accepting = Accepting {
+            tls: tls.clone(),
+            threads: self.settings.server_threads,
+            guard: ConnectionGuard::new(connections.max_connections, connections.handshake_timeout),
+            handshake_timeout: connections.handshake_timeout,
+        };
+        let server =
+            serve_connections(serve_on, listeners.main, accepting, stop_accepting.clone())?;
         // Started once nothing above can fail: it runs until `stop_accepting` is cancelled.
         if let Some(tls) = tls {
             spawn_reloader(

@@ -1,8 +1,8 @@
 //! Serving an axum web app the way every gRPC service is served: request ids, request
 //! metrics by route template, `/metrics`, a request timeout, graceful shutdown with a
-//! deadline, and connections served thread-per-core (`server_threads`).
+//! deadline, connection hygiene (`guard`, `http_connections`), and connections served
+//! thread-per-core (`server_threads`).
 
-use std::future::IntoFuture as _;
 use std::net::SocketAddr;
 
 use bookstore_layers::{HttpStack, Metrics};
@@ -14,6 +14,8 @@ use tokio_util::sync::CancellationToken;
 use crate::admin::metrics_router;
 use crate::drain::serve_and_drain;
 use crate::error::ServeError;
+use crate::guard::ConnectionGuard;
+use crate::http_connections::{http_builder, serve_app};
 use crate::server_threads::{Serve, ServerThreads, ThreadConnections};
 use crate::settings::ServerSettings;
 
@@ -40,11 +42,18 @@ pub async fn serve_http(
         Ok(stack.around(make_app()?, metrics_router(metrics.clone())))
     };
     let stop = CancellationToken::new();
+    let connections = &settings.connections;
+    let guard = ConnectionGuard::new(connections.max_connections, connections.handshake_timeout);
+    let builder = http_builder(settings);
     let server: BoxFuture<'static, std::io::Result<()>> = if settings.server_threads == 0 {
-        axum::serve(listener, build().map_err(ServeError::Io)?)
-            .with_graceful_shutdown(stop.clone().cancelled_owned())
-            .into_future()
-            .boxed()
+        serve_app(
+            listener,
+            build().map_err(ServeError::Io)?,
+            builder,
+            guard,
+            stop.clone(),
+        )
+        .boxed()
     } else {
         let serve_stop = stop.clone();
         let serve: Serve = Box::new(move |connections| {
@@ -52,10 +61,14 @@ pub async fn serve_http(
                 Ok(app) => app,
                 Err(error) => return std::future::ready(Err(error)).boxed(),
             };
-            axum::serve(ThreadListener(connections), app)
-                .with_graceful_shutdown(serve_stop.clone().cancelled_owned())
-                .into_future()
-                .boxed()
+            serve_app(
+                ThreadListener(connections),
+                app,
+                builder.clone(),
+                guard.clone(),
+                serve_stop.clone(),
+            )
+            .boxed()
         });
         ServerThreads::spawn(settings.server_threads, "http", &listener, serve)
             .map_err(ServeError::Io)?
@@ -79,7 +92,7 @@ impl axum::serve::Listener for ThreadListener {
         match self.0.next().await {
             Some(connection) => connection,
             // No more connections are coming: the graceful shutdown that stopped them ends
-            // axum's accept loop.
+            // the accept loop.
             None => std::future::pending().await,
         }
     }

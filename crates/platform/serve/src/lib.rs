@@ -17,7 +17,9 @@
 //! **Connections**: `server_threads` ([`ServerThreads`]: thread-per-core, connections handed
 //! out round-robin), `incoming` (plaintext or TLS, on the main runtime or on server threads),
 //! `connection` (one type for both), `tls_accept` (handshakes off the accept path),
-//! `tls_reload` (certificate rotation without a restart).
+//! `tls_reload` (certificate rotation without a restart), `guard` (the connection limit and
+//! first-bytes deadline), `refusal` (how a connection beyond the limit is turned away),
+//! `http_connections` (the web apps' connection loop, with header-read timeout and keepalive).
 //!
 //! Dependency direction: services → this crate → `bookstore-layers`, `bookstore-tls`,
 //! `bookstore-telemetry` → `bookstore-proto`. Nothing here names a service.
@@ -28,11 +30,14 @@ mod connection;
 mod drain;
 mod error;
 mod grpc_server;
+mod guard;
 mod health;
+mod http_connections;
 mod http_server;
 mod incoming;
 mod listeners;
 mod process;
+mod refusal;
 mod server_threads;
 mod settings;
 mod shutdown;
@@ -46,5 +51,5 @@ pub use http_server::serve_http;
 pub use listeners::Listeners;
 pub use process::{exit_status, run_service};
 pub use server_threads::{Serve, ServerThreads, ThreadConnections};
-pub use settings::{ServerSettings, parse_duration};
+pub use settings::{ConnectionSettings, ServerSettings, parse_duration};
 pub use shutdown::{Shutdown, ShutdownSignal};

@@ -18,10 +18,39 @@ pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 1024;
 /// Default cap on a decoded request message (tonic's own default).
 pub(crate) const DEFAULT_MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+/// Default time a new connection gets for its TLS handshake, then again for its first bytes.
+pub(crate) const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time an HTTP/1 request gets to finish sending its headers.
+pub(crate) const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default cap on open connections per server: below the 1024 descriptors many containers
+/// allow a process, leaving room for upstream connections, files and the admin endpoint.
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 900;
+/// Default quiet time after which an HTTP/2 connection is pinged, so dead peers are noticed.
+pub(crate) const DEFAULT_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+/// Default time a keepalive ping may go unanswered before the connection is closed.
+pub(crate) const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Parses durations such as `30s`, `500ms` or `2m`.
 pub fn parse_duration(text: &str) -> Result<Duration, humantime::DurationError> {
     humantime::parse_duration(text)
+}
+
+/// Parses a connection limit: a whole number, at least 1.
+fn parse_connection_limit(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(limit) => Ok(limit),
+        Err(error) => Err(format!("{error} (a whole number of connections, e.g. 900)")),
+    }
+}
+
+/// Parses a duration that must not be zero (a zero timeout would close every connection).
+fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+    match parse_duration(text) {
+        Ok(duration) if duration.is_zero() => Err("must be longer than zero".to_owned()),
+        Ok(duration) => Ok(duration),
+        Err(error) => Err(format!("{error} (examples: 10s, 500ms, 1m)")),
+    }
 }
 
 /// Limits and shutdown behaviour shared by every server.
@@ -57,6 +86,50 @@ pub struct ServerSettings {
     /// default: one per CPU this process may use). 0 serves on the process's main runtime.
     #[arg(long, env = "SERVER_THREADS", default_value_t = default_threads())]
     pub server_threads: usize,
+
+    /// Connection hygiene: timeouts and limits that keep stalled or excess connections from
+    /// holding the server's descriptors.
+    #[command(flatten)]
+    pub connections: ConnectionSettings,
+}
+
+/// How long connections may stall, and how many may be open (see `guard` and `refusal`).
+#[derive(Args, Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionSettings {
+    /// Longest a new connection may take to finish its TLS handshake, and then again to send
+    /// its first bytes (the HTTP/2 preface, or an HTTP/1 request line); stalled ones are closed.
+    #[arg(long, env = "HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = parse_positive_duration)]
+    pub handshake_timeout: Duration,
+
+    /// Longest an HTTP/1 request may take to send all of its headers (web apps).
+    #[arg(long, env = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_positive_duration)]
+    pub header_read_timeout: Duration,
+
+    /// Most connections open at once; beyond it, a new connection is answered with
+    /// UNAVAILABLE (gRPC) or 503 (HTTP), saying why, and closed.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS,
+          value_parser = parse_connection_limit)]
+    pub max_connections: usize,
+
+    /// Quiet time after which an HTTP/2 connection is pinged.
+    #[arg(long, env = "HTTP2_KEEPALIVE_INTERVAL", default_value = "30s", value_parser = parse_positive_duration)]
+    pub http2_keepalive_interval: Duration,
+
+    /// How long a ping may go unanswered before the connection is closed as dead.
+    #[arg(long, env = "HTTP2_KEEPALIVE_TIMEOUT", default_value = "10s", value_parser = parse_positive_duration)]
+    pub http2_keepalive_timeout: Duration,
+}
+
+impl Default for ConnectionSettings {
+    fn default() -> Self {
+        Self {
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            http2_keepalive_interval: DEFAULT_KEEPALIVE_INTERVAL,
+            http2_keepalive_timeout: DEFAULT_KEEPALIVE_TIMEOUT,
+        }
+    }
 }
 
 impl Default for ServerSettings {
@@ -69,6 +142,7 @@ impl Default for ServerSettings {
             log_format: LogFormat::Text,
             access_log: true,
             server_threads: default_threads(),
+            connections: ConnectionSettings::default(),
         }
     }
 }
@@ -96,5 +170,26 @@ mod tests {
         let cli = Cli::try_parse_from(["test", "--grace-period", "1500ms"]).unwrap();
         assert_eq!(cli.settings.grace_period, Duration::from_millis(1500));
         assert!(Cli::try_parse_from(["test", "--grace-period", "soon"]).is_err());
+    }
+
+    #[test]
+    fn zero_timeouts_and_limits_are_refused_at_start() {
+        for flag in [
+            "--handshake-timeout",
+            "--header-read-timeout",
+            "--http2-keepalive-interval",
+            "--http2-keepalive-timeout",
+        ] {
+            let error = Cli::try_parse_from(["test", flag, "0s"]).err().unwrap();
+            assert!(
+                error.to_string().contains("longer than zero"),
+                "{flag}: {error}"
+            );
+        }
+        assert!(Cli::try_parse_from(["test", "--max-connections", "0"]).is_err());
+        let error = Cli::try_parse_from(["test", "--handshake-timeout", "soon"])
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("examples"), "{error}");
     }
 }

@@ -25,8 +25,6 @@ use bookstore_tls::{ServerTls, certificate_names};
 
 use crate::listeners::accept;
 
-/// Longest a TLS handshake may take.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Established connections waiting for the server to pick them up.
 const ACCEPT_BACKLOG: usize = 128;
 
@@ -91,21 +89,23 @@ impl AsyncWrite for TlsConnection {
 pub(crate) fn incoming(
     listener: TcpListener,
     tls: Arc<ServerTls>,
+    handshake_timeout: Duration,
     stop: CancellationToken,
 ) -> ReceiverStream<io::Result<TlsConnection>> {
     let accepted = futures_util::stream::unfold(listener, |listener| async move {
         let accepted = accept(&listener).await;
         Some((accepted, listener))
     });
-    handshakes(accepted, tls, stop)
+    handshakes(accepted, tls, handshake_timeout, stop)
 }
 
 /// Runs a TLS handshake on each connection `accepted` yields (each in its own task, on the
-/// current runtime) until `stop` is cancelled or the connections end, and yields the
-/// established ones.
+/// current runtime, each within `handshake_timeout`) until `stop` is cancelled or the
+/// connections end, and yields the established ones.
 pub(crate) fn handshakes(
     accepted: impl futures_util::Stream<Item = (TcpStream, SocketAddr)> + Send + 'static,
     tls: Arc<ServerTls>,
+    handshake_timeout: Duration,
     stop: CancellationToken,
 ) -> ReceiverStream<io::Result<TlsConnection>> {
     let (established, stream) = tokio::sync::mpsc::channel(ACCEPT_BACKLOG);
@@ -122,7 +122,7 @@ pub(crate) fn handshakes(
             let acceptor = TlsAcceptor::from(tls.config());
             let established = established.clone();
             tokio::spawn(async move {
-                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
                     Ok(Ok(stream)) => {
                         let names = stream
                             .get_ref()
