@@ -5,6 +5,7 @@
 
 mod bidirectional;
 mod countdown;
+mod properties;
 mod running_server;
 mod sum;
 mod unary;

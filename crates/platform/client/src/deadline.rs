@@ -31,7 +31,8 @@ const GRPC_TIMEOUT: &str = "grpc-timeout";
 pub(crate) fn parse_grpc_timeout(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(GRPC_TIMEOUT)?.to_str().ok()?;
     let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
-    if digits.is_empty() || digits.len() > 8 {
+    // Digits only: `str::parse` alone would also take a leading `+`.
+    if !(1..=8).contains(&digits.len()) || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
         return None;
     }
     let amount: u64 = digits.parse().ok()?;
@@ -181,6 +182,10 @@ impl http_body::Body for DeadlineBody {
 
 #[cfg(test)]
 mod tests {
+    use bookstore_testing::property_cases;
+    use proptest::prelude::*;
+    use proptest::test_runner::Config as ProptestConfig;
+
     use super::*;
 
     fn parse(value: &str) -> Option<Duration> {
@@ -197,9 +202,58 @@ mod tests {
         assert_eq!(parse("250m"), Some(Duration::from_millis(250)));
         assert_eq!(parse("7u"), Some(Duration::from_micros(7)));
         assert_eq!(parse("9n"), Some(Duration::from_nanos(9)));
-        for bad in ["", "S", "123456789S", "10x", "-1S", "1.5S"] {
+        // "+1S": found by the property below (`str::parse` takes a sign).
+        for bad in ["", "S", "123456789S", "10x", "-1S", "1.5S", "+1S"] {
             assert_eq!(parse(bad), None, "{bad}");
         }
         assert_eq!(parse_grpc_timeout(&HeaderMap::new()), None);
+    }
+
+    /// A generated `grpc-timeout` value, in parts: what comes before the digits, the digits,
+    /// the unit, and what comes after.
+    fn timeout_parts() -> impl Strategy<Value = (String, String, String, String)> {
+        let junk = prop_oneof![4 => Just(String::new()), 1 => "[-+ .]", 1 => "[ -~]{1,3}"];
+        let unit = prop_oneof![4 => "[HMSmun]", 1 => "[ -~]?"];
+        (junk.clone(), "[0-9]{0,10}", unit, junk)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::with_cases(property_cases(1024))
+        })]
+
+        /// Exactly the spec's values (1 to 8 ASCII digits and a unit) are deadlines, each its
+        /// number of units; anything else is malformed.
+        #[test]
+        fn reads_exactly_the_specs_values((before, digits, unit, after) in timeout_parts()) {
+            let value = format!("{before}{digits}{unit}{after}");
+            let nanos_per_unit: Option<u128> = match unit.as_str() {
+                "H" => Some(3_600_000_000_000),
+                "M" => Some(60_000_000_000),
+                "S" => Some(1_000_000_000),
+                "m" => Some(1_000_000),
+                "u" => Some(1_000),
+                "n" => Some(1),
+                _ => None,
+            };
+            let expected = nanos_per_unit
+                .filter(|_| before.is_empty() && after.is_empty())
+                .filter(|_| (1..=8).contains(&digits.len()))
+                .map(|nanos| digits.parse::<u128>().unwrap() * nanos);
+            let read = parse(&value).map(|duration| duration.as_nanos());
+            match expected {
+                Some(nanos) => prop_assert_eq!(read, Some(nanos), "{:?}", value),
+                // The parts may still join into a valid value ("1" "2" "S" ""): then it must
+                // be one as a whole.
+                None if read.is_some() => {
+                    let digits = &value[..value.len() - 1];
+                    prop_assert!((1..=8).contains(&digits.len()), "{:?}", value);
+                    prop_assert!(digits.bytes().all(|b| b.is_ascii_digit()), "{:?}", value);
+                    prop_assert!(value.ends_with(['H', 'M', 'S', 'm', 'u', 'n']), "{:?}", value);
+                }
+                None => {}
+            }
+        }
     }
 }

@@ -30,7 +30,9 @@
 //! - `waiting`: [`eventually`], [`within`], [`WAIT`] — for effects that land a moment after the
 //!   client has its answer, and calls that must not hang;
 //! - `series`: metric series names; `proxy`: a connection a test can cut ([`Proxy`]);
-//! - `otlp`: an OTLP trace receiver ([`OtlpReceiver`]) that keeps the spans services export.
+//! - `otlp`: an OTLP trace receiver ([`OtlpReceiver`]) that keeps the spans services export;
+//! - `properties`: what property tests share: [`property_cases`] (honouring `PROPTEST_CASES`)
+//!   and HTTP/1.1 requests written byte by byte ([`raw_http`]), with what servers make of them.
 //!
 //! The `dummy-server` binary runs the dummy service on the platform as a real process, for
 //! tests that send real signals.
@@ -39,6 +41,7 @@ mod calls;
 mod dummy;
 mod harness;
 mod otlp;
+mod properties;
 mod proxy;
 mod reporter;
 mod series;
@@ -49,6 +52,10 @@ pub use calls::{RawCodec, assert_status, channel, collect, raw_unary, req, reqs}
 pub use dummy::{DummyService, SpecialCase, SpecialCases};
 pub use harness::{TestServer, serve_dummy, serve_dummy_on_platform};
 pub use otlp::{OtlpReceiver, ReceivedSpan};
+pub use properties::{
+    FRAMING_HEADERS, RawResponse, is_readable_target, percent_decoded, percent_encoded,
+    property_cases, property_runtime, raw_get, raw_http,
+};
 pub use proxy::Proxy;
 pub use reporter::RecordingReporter;
 pub use series::{DUMMY, series, series_of};

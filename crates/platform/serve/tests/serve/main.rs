@@ -4,7 +4,9 @@
 //!
 //! One test binary (rather than one per file) so the suite links once.
 
+mod durations;
 mod health;
+mod hygiene;
 mod shutdown;
 mod threads;
 mod web;

@@ -1,0 +1,353 @@
+//! Properties of the marketplace over generated input (proptest), against a fake
+//! Recommendations service on the platform's gRPC server: every request target — any path, any
+//! query string, well formed or not — gets the status the routes document (200 or 400, 404 off
+//! the routes; 503 from the JSON API only while Recommendations is down), with the books asked
+//! for on a 200; and arbitrary headers change nothing. `PROPTEST_CASES` sets the number of
+//! cases (`bench/fuzz.sh`).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::http::Uri;
+use bookstore_client::UpstreamOptions;
+use bookstore_layers::Metrics;
+use bookstore_proto::recommendations::v1;
+use bookstore_proto::recommendations::v1::recommendations_service_server::{
+    RecommendationsService, RecommendationsServiceServer,
+};
+use bookstore_serve::{GrpcServer, Listeners, ServeError, ServerSettings};
+use bookstore_testing::{
+    FRAMING_HEADERS, Running, is_readable_target, percent_decoded, percent_encoded, property_cases,
+    property_runtime, raw_get, raw_http, spawn, spawn_on,
+};
+use marketplace::{Config, RunError};
+use proptest::prelude::*;
+use proptest::test_runner::Config as ProptestConfig;
+use tokio::runtime::Runtime;
+use tonic::{Request, Response, Status};
+
+fn cases(ci_default: u32) -> ProptestConfig {
+    ProptestConfig {
+        // Failing inputs are kept as regular tests, not as regression files.
+        failure_persistence: None,
+        ..ProptestConfig::with_cases(property_cases(ci_default))
+    }
+}
+
+/// Answers with exactly `max_results` made-up books of the requested category.
+#[derive(Clone, Copy, Default)]
+struct FakeRecommendations;
+
+#[tonic::async_trait]
+impl RecommendationsService for FakeRecommendations {
+    async fn recommend(
+        &self,
+        request: Request<v1::RecommendRequest>,
+    ) -> Result<Response<v1::RecommendResponse>, Status> {
+        let request = request.into_inner();
+        let books = (0..request.max_results)
+            .map(|i| v1::Book {
+                id: i.into(),
+                title: format!("Book {i} <&> of category {}", request.category),
+                author: "An Author".into(),
+                category: request.category,
+                year: 2000,
+            })
+            .collect();
+        Ok(Response::new(v1::RecommendResponse { books }))
+    }
+
+    async fn list_categories(
+        &self,
+        _: Request<v1::ListCategoriesRequest>,
+    ) -> Result<Response<v1::ListCategoriesResponse>, Status> {
+        Ok(Response::new(v1::ListCategoriesResponse::default()))
+    }
+}
+
+/// The marketplace, in front of the fake or of nothing, on a runtime of their own.
+struct System {
+    addr: SocketAddr,
+    upstream_up: bool,
+    _servers: (Running<RunError>, Option<Running<ServeError>>),
+    _runtime: Runtime,
+}
+
+impl System {
+    fn start(upstream_up: bool) -> Self {
+        let runtime = property_runtime();
+        let (web, upstream) = runtime.block_on(async {
+            let listeners = Listeners::ephemeral().await.unwrap();
+            let port = listeners.main_addr().port();
+            let upstream = upstream_up.then(|| {
+                let server = GrpcServer::new(&ServerSettings::default(), &Metrics::new())
+                    .add_service(RecommendationsServiceServer::new(FakeRecommendations));
+                spawn_on(listeners, |listeners, shutdown| {
+                    server.serve(listeners, shutdown)
+                })
+            });
+            // Down: the port was bound and released, so connections are refused at once.
+            let config = Config {
+                recommendations_host: "127.0.0.1".into(),
+                recommendations_port: port,
+                upstream: UpstreamOptions {
+                    upstream_timeout: Duration::from_secs(5),
+                    upstream_connect_timeout: Duration::from_secs(1),
+                    ..UpstreamOptions::default()
+                },
+                ..Config::default()
+            };
+            let web = spawn(|listeners, shutdown| marketplace::run(listeners, config, shutdown));
+            (web.await, upstream)
+        });
+        Self {
+            addr: web.addr(),
+            upstream_up,
+            _servers: (web, upstream),
+            _runtime: runtime,
+        }
+    }
+}
+
+/// The category slugs, from the API's enum: `CATEGORY_SCIENCE_FICTION` is `science_fiction`.
+fn slugs() -> Vec<String> {
+    (1..)
+        .map_while(|value| v1::Category::try_from(value).ok())
+        .map(|category| {
+            let name = category.as_str_name().trim_start_matches("CATEGORY_");
+            name.to_ascii_lowercase()
+        })
+        .collect()
+}
+
+/// A query string as `application/x-www-form-urlencoded` reads it: `&`-separated pairs, `+`
+/// for a space, `%XX` escapes, text that is not UTF-8 read with replacement characters.
+fn form_pairs(query: &str) -> Vec<(String, String)> {
+    let decoded = |text: &str| {
+        String::from_utf8_lossy(&percent_decoded(&text.replace('+', " "))).into_owned()
+    };
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decoded(name), decoded(value))
+        })
+        .collect()
+}
+
+/// What the documentation promises for a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Documented {
+    /// The homepage: 200 (with a notice if Recommendations is down).
+    Page,
+    /// This many books of this category as JSON: 200, or 503 if Recommendations is down.
+    Books(String, usize),
+    /// This status.
+    Status(u16),
+}
+
+/// `max_results` as documented: a whole number from 1 to 50 (an optional `+`, then digits).
+fn max_results(text: &str) -> Option<usize> {
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    let significant = digits.trim_start_matches('0');
+    let value: usize = if significant.len() > 2 {
+        0
+    } else {
+        significant.parse().unwrap_or(0)
+    };
+    (1..=50).contains(&value).then_some(value)
+}
+
+/// What a GET of `path?query` answers.
+fn documented(path: &str, query: Option<&str>) -> Documented {
+    let pairs = form_pairs(query.unwrap_or(""));
+    let single = |name: &str| {
+        let mut values = pairs.iter().filter(|(key, _)| key == name).map(|(_, v)| v);
+        match (values.next(), values.next()) {
+            (_, Some(_)) => Err(()),
+            (value, None) => Ok(value.cloned().filter(|value| !value.is_empty())),
+        }
+    };
+    let (category, wanted) = match (path, single("category"), single("max_results")) {
+        ("/healthz" | "/metrics", _, _) => return Documented::Status(200),
+        ("/" | "/api/recommendations", Ok(category), Ok(wanted)) => (category, wanted),
+        // A field given twice: the query string is not understood.
+        ("/" | "/api/recommendations", _, _) => return Documented::Status(400),
+        _ => return Documented::Status(404),
+    };
+    let category = category.unwrap_or_else(|| "mystery".to_owned());
+    if !slugs().contains(&category) {
+        return Documented::Status(400);
+    }
+    if path == "/" {
+        return Documented::Page;
+    }
+    match wanted {
+        None => Documented::Books(category, 3),
+        Some(text) => max_results(&text).map_or(Documented::Status(400), |wanted| {
+            Documented::Books(category, wanted)
+        }),
+    }
+}
+
+/// Sends a GET of `target` with `headers` and checks the answer against the documentation.
+fn check(
+    system: &System,
+    target: &[u8],
+    headers: &[(Vec<u8>, Vec<u8>)],
+) -> Result<(), TestCaseError> {
+    let shown = String::from_utf8_lossy(target).into_owned();
+    let response = raw_http(system.addr, &raw_get(target, headers))
+        .map_err(|error| TestCaseError::fail(format!("{shown}: {error}")))?;
+    let status = response.status;
+    if !is_readable_target(target) {
+        prop_assert_eq!(status, 400, "a malformed target: {}", shown);
+        return Ok(());
+    }
+    let uri = Uri::try_from(target).expect("a readable target");
+    match documented(uri.path(), uri.query()) {
+        Documented::Page => prop_assert_eq!(status, 200, "{}", shown),
+        Documented::Books(category, count) if system.upstream_up => {
+            prop_assert_eq!(status, 200, "{}", shown);
+            let body: serde_json::Value =
+                serde_json::from_slice(&response.body).expect("a JSON body");
+            prop_assert_eq!(
+                body["category"].as_str(),
+                Some(category.as_str()),
+                "{}",
+                shown
+            );
+            prop_assert_eq!(
+                body["books"].as_array().map(Vec::len),
+                Some(count),
+                "{}",
+                shown
+            );
+        }
+        Documented::Books(..) => prop_assert_eq!(status, 503, "{}", shown),
+        Documented::Status(expected) => prop_assert_eq!(status, expected, "{}", shown),
+    }
+    Ok(())
+}
+
+/// A query value: slugs and near-slugs, counts and near-counts, any text, encoded any way.
+fn value() -> impl Strategy<Value = String> {
+    let slug = prop::sample::select(slugs());
+    prop_oneof![
+        3 => slug.clone(),
+        1 => slug.prop_map(|slug| percent_encoded(slug.as_bytes())),
+        1 => prop::sample::select(vec!["", "MYSTERY", "unspecified", "Mystery", "science+fiction"])
+            .prop_map(str::to_owned),
+        3 => (0..60u32).prop_map(|n| n.to_string()),
+        2 => "[-+0-9 ]{0,6}|0{1,30}[0-9]{1,3}|[0-9]{10,40}",
+        2 => "[-A-Za-z0-9._~!$'()*+,;:@%/?]{0,16}",
+        1 => any::<String>().prop_map(|text| percent_encoded(text.as_bytes())),
+        1 => prop::collection::vec(any::<u8>(), 0..8).prop_map(|bytes| percent_encoded(&bytes)),
+    ]
+}
+
+/// A query string: pairs of the fields the routes read (sometimes twice) and others.
+fn query() -> impl Strategy<Value = String> {
+    let name = prop_oneof![
+        3 => Just("category".to_owned()),
+        3 => Just("max_results".to_owned()),
+        1 => Just("ca%74egory".to_owned()),
+        1 => "[a-z_]{1,8}",
+    ];
+    let pair = prop_oneof![
+        8 => (name.clone(), value()).prop_map(|(name, value)| format!("{name}={value}")),
+        1 => name,
+        1 => Just(String::new()),
+    ];
+    prop_oneof![
+        6 => prop::collection::vec(pair, 0..4).prop_map(|pairs| pairs.join("&")),
+        1 => "[-A-Za-z0-9._~!$&'()*+,;=:@%/?]{0,24}",
+    ]
+}
+
+/// A request target in origin form: mostly the routes, with any query string.
+fn target() -> impl Strategy<Value = String> {
+    let path = prop_oneof![
+        4 => Just("/".to_owned()),
+        4 => Just("/api/recommendations".to_owned()),
+        1 => prop::sample::select(vec!["/healthz", "/metrics", "/api", "/api/recommendations/", "//"])
+            .prop_map(str::to_owned),
+        1 => prop::collection::vec("[-A-Za-z0-9._~!$&'()*+,;=:@%]{0,10}", 1..4)
+            .prop_map(|parts| format!("/{}", parts.join("/"))),
+    ];
+    (path, prop::option::weighted(0.9, query())).prop_map(|(path, query)| match query {
+        Some(query) => format!("{path}?{query}"),
+        None => path,
+    })
+}
+
+#[test]
+fn every_target_gets_its_documented_status() {
+    let system = System::start(true);
+    proptest!(cases(256), |(target in target())| {
+        check(&system, target.as_bytes(), &[])?;
+    });
+}
+
+#[test]
+fn with_recommendations_down_pages_still_render_and_the_api_is_503() {
+    let system = System::start(false);
+    proptest!(cases(64), |(target in target())| {
+        check(&system, target.as_bytes(), &[])?;
+    });
+}
+
+#[test]
+fn arbitrary_bytes_in_the_request_line_get_a_response() {
+    let system = System::start(true);
+    let tail = prop::collection::vec(any::<u8>(), 0..40);
+    proptest!(cases(256), |(tail in tail)| {
+        let target = [b"/api/recommendations?".as_slice(), &tail].concat();
+        check(&system, &target, &[])?;
+    });
+}
+
+/// A header: a name from those the stack reads or any token, and any value HTTP allows
+/// (visible ASCII, spaces, tabs, and bytes above 0x7F).
+fn header() -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> {
+    let known = prop::sample::select(vec![
+        "x-request-id",
+        "traceparent",
+        "tracestate",
+        "baggage",
+        "accept",
+        "accept-encoding",
+        "accept-language",
+        "content-type",
+        "cookie",
+        "user-agent",
+        "x-forwarded-for",
+        "if-none-match",
+        "upgrade",
+        "range",
+    ])
+    .prop_map(str::to_owned);
+    let name = prop_oneof![known, "[!#$%&'*+.^_`|~0-9A-Za-z-]{1,24}"]
+        .prop_filter("a framing header", |name| {
+            !FRAMING_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+        });
+    let value_byte = prop_oneof![Just(b'\t'), 0x20..=0x7eu8, 0x80..=0xffu8];
+    (name, prop::collection::vec(value_byte, 0..64))
+        .prop_map(|(name, value)| (name.into_bytes(), value))
+}
+
+#[test]
+fn arbitrary_headers_change_nothing() {
+    let system = System::start(true);
+    let target = prop::sample::select(vec![
+        "/?category=science",
+        "/api/recommendations?category=science&max_results=2",
+    ]);
+    proptest!(cases(128), |(target in target, headers in prop::collection::vec(header(), 0..6))| {
+        check(&system, target.as_bytes(), &headers)?;
+    });
+}
