@@ -13,39 +13,15 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bookstore_layers::grpc_timeout;
 use bytes::Bytes;
-use http::{HeaderMap, Request, Response, Uri};
+use http::{Request, Response, Uri};
 use http_body::{Frame, SizeHint};
 use pin_project_lite::pin_project;
 use tokio::time::Sleep;
 use tonic::Status;
 use tonic::body::Body;
 use tower::{Layer, Service};
-
-/// The header carrying a call's deadline.
-const GRPC_TIMEOUT: &str = "grpc-timeout";
-
-/// Parses a `grpc-timeout` value: up to 8 digits and a unit (`H`, `M`, `S`, `m`, `u`, `n`).
-///
-/// Written by hand because tonic keeps its parser private and the format is a few lines.
-pub(crate) fn parse_grpc_timeout(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(GRPC_TIMEOUT)?.to_str().ok()?;
-    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
-    // Digits only: `str::parse` alone would also take a leading `+`.
-    if !(1..=8).contains(&digits.len()) || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
-        return None;
-    }
-    let amount: u64 = digits.parse().ok()?;
-    Some(match unit {
-        "H" => Duration::from_secs(amount * 3600),
-        "M" => Duration::from_secs(amount * 60),
-        "S" => Duration::from_secs(amount),
-        "m" => Duration::from_millis(amount),
-        "u" => Duration::from_micros(amount),
-        "n" => Duration::from_nanos(amount),
-        _ => return None,
-    })
-}
 
 /// Fails calls whose `grpc-timeout` passes before the response arrives.
 #[derive(Clone, Copy, Debug, Default)]
@@ -78,7 +54,7 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let deadline = parse_grpc_timeout(request.headers()).map(|limit| Deadline {
+        let deadline = grpc_timeout(request.headers()).map(|limit| Deadline {
             // Boxed so that it can move, still armed, from the call into the response body.
             sleep: Box::pin(tokio::time::sleep(limit)),
             limit,
@@ -177,83 +153,5 @@ impl http_body::Body for DeadlineBody {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use bookstore_testing::property_cases;
-    use proptest::prelude::*;
-    use proptest::test_runner::Config as ProptestConfig;
-
-    use super::*;
-
-    fn parse(value: &str) -> Option<Duration> {
-        let mut headers = HeaderMap::new();
-        headers.insert(GRPC_TIMEOUT, value.parse().unwrap());
-        parse_grpc_timeout(&headers)
-    }
-
-    #[test]
-    fn parses_every_unit_and_rejects_the_rest() {
-        assert_eq!(parse("1H"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse("2M"), Some(Duration::from_secs(120)));
-        assert_eq!(parse("3S"), Some(Duration::from_secs(3)));
-        assert_eq!(parse("250m"), Some(Duration::from_millis(250)));
-        assert_eq!(parse("7u"), Some(Duration::from_micros(7)));
-        assert_eq!(parse("9n"), Some(Duration::from_nanos(9)));
-        // "+1S": found by the property below (`str::parse` takes a sign).
-        for bad in ["", "S", "123456789S", "10x", "-1S", "1.5S", "+1S"] {
-            assert_eq!(parse(bad), None, "{bad}");
-        }
-        assert_eq!(parse_grpc_timeout(&HeaderMap::new()), None);
-    }
-
-    /// A generated `grpc-timeout` value, in parts: what comes before the digits, the digits,
-    /// the unit, and what comes after.
-    fn timeout_parts() -> impl Strategy<Value = (String, String, String, String)> {
-        let junk = prop_oneof![4 => Just(String::new()), 1 => "[-+ .]", 1 => "[ -~]{1,3}"];
-        let unit = prop_oneof![4 => "[HMSmun]", 1 => "[ -~]?"];
-        (junk.clone(), "[0-9]{0,10}", unit, junk)
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig {
-            failure_persistence: None,
-            ..ProptestConfig::with_cases(property_cases(1024))
-        })]
-
-        /// Exactly the spec's values (1 to 8 ASCII digits and a unit) are deadlines, each its
-        /// number of units; anything else is malformed.
-        #[test]
-        fn reads_exactly_the_specs_values((before, digits, unit, after) in timeout_parts()) {
-            let value = format!("{before}{digits}{unit}{after}");
-            let nanos_per_unit: Option<u128> = match unit.as_str() {
-                "H" => Some(3_600_000_000_000),
-                "M" => Some(60_000_000_000),
-                "S" => Some(1_000_000_000),
-                "m" => Some(1_000_000),
-                "u" => Some(1_000),
-                "n" => Some(1),
-                _ => None,
-            };
-            let expected = nanos_per_unit
-                .filter(|_| before.is_empty() && after.is_empty())
-                .filter(|_| (1..=8).contains(&digits.len()))
-                .map(|nanos| digits.parse::<u128>().unwrap() * nanos);
-            let read = parse(&value).map(|duration| duration.as_nanos());
-            match expected {
-                Some(nanos) => prop_assert_eq!(read, Some(nanos), "{:?}", value),
-                // The parts may still join into a valid value ("1" "2" "S" ""): then it must
-                // be one as a whole.
-                None if read.is_some() => {
-                    let digits = &value[..value.len() - 1];
-                    prop_assert!((1..=8).contains(&digits.len()), "{:?}", value);
-                    prop_assert!(digits.bytes().all(|b| b.is_ascii_digit()), "{:?}", value);
-                    prop_assert!(value.ends_with(['H', 'M', 'S', 'm', 'u', 'n']), "{:?}", value);
-                }
-                None => {}
-            }
-        }
     }
 }

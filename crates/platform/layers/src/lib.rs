@@ -89,7 +89,7 @@ pub use methods::MethodTable;
 pub use metrics::Metrics;
 pub use peer_identity::PeerIdentity;
 pub use request_id::{REQUEST_ID_HEADER, RequestIdLayer};
-pub use request_timeout::RequestTimeoutLayer;
+pub use request_timeout::{RequestTimeoutLayer, grpc_timeout};
 pub use security_headers::SecurityHeadersLayer;
 pub use server_metrics::GrpcServerMetricsLayer;
 pub use server_trace::GrpcServerTraceLayer;
