@@ -28,8 +28,8 @@ from pathlib import Path
 
 import grpc
 
-# The client module generates the protos on import; the server shares that and its constants.
-from interop_client import (
+# The protos are generated on import; the client shares them and these constants.
+from testing_protos import (
     ECHO_INITIAL_KEY,
     ECHO_TRAILING_KEY,
     empty_pb2,
