@@ -16,10 +16,12 @@
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use futures_util::future::{Either, MapOk, Ready, TryFutureExt as _, ready};
+use std::future::Future;
+use std::pin::Pin;
+
 use http::header::{ACCEPT, CONTENT_TYPE};
 use http::{HeaderValue, Request, Response, StatusCode};
-use http_body_util::Full;
+use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 
 /// The media type every gRPC request carries, perhaps with a suffix.
@@ -59,20 +61,65 @@ pub struct GrpcContentType<S> {
     inner: S,
 }
 
-/// A response body: the service's own, or the refusal's text.
-pub(crate) type MaybeRefused<B> = http_body_util::Either<B, Full<Bytes>>;
+pin_project! {
+    /// A response body: the service's, or the refusal's text. Its own type rather than
+    /// `http_body_util::Either`, which boxes every error and costs a conversion per frame.
+    #[project = MaybeRefusedProj]
+    pub enum MaybeRefused<B> {
+        /// The service's body, untouched.
+        Served {
+            #[pin]
+            body: B,
+        },
+        /// The refusal's text, until it is sent.
+        Refused { text: Option<Bytes> },
+    }
+}
+
+impl<B> http_body::Body for MaybeRefused<B>
+where
+    B: http_body::Body<Data = Bytes>,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, B::Error>>> {
+        match self.project() {
+            MaybeRefusedProj::Served { body } => body.poll_frame(cx),
+            MaybeRefusedProj::Refused { text } => {
+                Poll::Ready(text.take().map(|text| Ok(http_body::Frame::data(text))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Self::Served { body } => body.is_end_stream(),
+            Self::Refused { text } => text.is_none(),
+        }
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match self {
+            Self::Served { body } => body.size_hint(),
+            Self::Refused { text } => {
+                http_body::SizeHint::with_exact(text.as_ref().map_or(0, |text| text.len() as u64))
+            }
+        }
+    }
+}
 
 /// An accepted call's response, its body wrapped.
-type Accept<B> = fn(Response<B>) -> Response<MaybeRefused<B>>;
-
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for GrpcContentType<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
 {
     type Response = Response<MaybeRefused<ResBody>>;
     type Error = S::Error;
-    type Future =
-        Either<Ready<Result<Self::Response, S::Error>>, MapOk<S::Future, Accept<ResBody>>>;
+    type Future = ContentTypeFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -80,19 +127,52 @@ where
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         if is_grpc(request.headers().get(CONTENT_TYPE)) {
-            let accept: Accept<ResBody> = |response| response.map(MaybeRefused::Left);
-            Either::Right(self.inner.call(request).map_ok(accept))
+            ContentTypeFuture::Accepted {
+                call: self.inner.call(request),
+            }
         } else {
-            Either::Left(ready(Ok(refusal())))
+            ContentTypeFuture::Refused
         }
     }
 }
 
-/// The 415 answer.
+pin_project! {
+    /// The response future of [`GrpcContentType`]: the call's, or the refusal, made when
+    /// polled (so the future is no larger than the call's). Its own type rather than
+    /// `futures_util`'s `Either` and `MapOk`, whose function pointer the compiler cannot inline
+    /// on a path every call takes.
+    #[project = ContentTypeProj]
+    pub enum ContentTypeFuture<F> {
+        /// A gRPC request, being served.
+        Accepted {
+            #[pin]
+            call: F,
+        },
+        /// Not gRPC: answered with 415.
+        Refused,
+    }
+}
+
+impl<F, B, E> Future for ContentTypeFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<MaybeRefused<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            ContentTypeProj::Accepted { call } => call
+                .poll(cx)
+                .map_ok(|response| response.map(|body| MaybeRefused::Served { body })),
+            ContentTypeProj::Refused => Poll::Ready(Ok(refusal())),
+        }
+    }
+}
+
 fn refusal<B>() -> Response<MaybeRefused<B>> {
-    let mut response = Response::new(MaybeRefused::Right(Full::new(Bytes::from_static(
-        REFUSAL.as_bytes(),
-    ))));
+    let mut response = Response::new(MaybeRefused::Refused {
+        text: Some(Bytes::from_static(REFUSAL.as_bytes())),
+    });
     *response.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
     let headers = response.headers_mut();
     headers.insert(

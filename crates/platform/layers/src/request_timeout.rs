@@ -18,14 +18,15 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http::{HeaderMap, Request, Response};
+use http::{HeaderMap, HeaderName, Request, Response};
 use pin_project_lite::pin_project;
 use tokio::time::Timeout;
 use tonic::Status;
 use tower::{Layer, Service};
 
 /// The header carrying a caller's deadline.
-const GRPC_TIMEOUT: &str = "grpc-timeout";
+/// (A `HeaderName`, not a `&str`: a string key is parsed into a name on every lookup.)
+const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
 
 /// The caller's deadline from its `grpc-timeout` header, as the gRPC spec writes it: 1 to 8
 /// ASCII digits, then a unit (`H`, `M`, `S`, `m`, `u`, `n`). `None` without the header, or
@@ -35,7 +36,7 @@ const GRPC_TIMEOUT: &str = "grpc-timeout";
 /// Written by hand because tonic keeps its parser private (and takes a leading `+`), and the
 /// format is a few lines.
 pub fn grpc_timeout(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(GRPC_TIMEOUT)?.to_str().ok()?;
+    let value = headers.get(&GRPC_TIMEOUT)?.to_str().ok()?;
     let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
     // `str::parse` alone would also take a leading `+`.
     if !(1..=8).contains(&digits.len()) || !digits.bytes().all(|byte| byte.is_ascii_digit()) {

@@ -18,42 +18,117 @@
 //! `base-uri 'none'` keeps an injected `<base>` from moving relative links; `form-action 'self'`
 //! keeps any form posting to this site only.
 //!
-//! Built from tower-http's `SetResponseHeaderLayer`, one per header: its many-headers layer
-//! copies its list into every response future, an allocation per request, where these copy a
-//! static value each.
+//! Written here rather than built from tower-http's `SetResponseHeaderLayer` (one per header):
+//! that would wrap the response future four times and look each header up twice (is it there?
+//! then insert), growing the header map on the way; this makes room once and looks each up once.
+//! It runs on every page (measured with `bench/callgrind-homepage.sh`: about a third of the
+//! cost of the four tower-http layers).
 
-use http::HeaderValue;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use http::header::{
     CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
-use tower::Layer;
-use tower_http::set_header::{SetResponseHeader, SetResponseHeaderLayer};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
+use pin_project_lite::pin_project;
+use tower::{Layer, Service};
 
 /// The Content-Security-Policy of every response.
 const POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// Every security header and its value.
+const HEADERS: [(HeaderName, HeaderValue); 4] = [
+    (CONTENT_SECURITY_POLICY, HeaderValue::from_static(POLICY)),
+    (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+    (REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+    (X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+];
+
 /// Adds the security headers to every response that does not carry them already.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SecurityHeadersLayer;
-
-/// A service inside [`SecurityHeadersLayer`]: one header set by each wrapper.
-pub(crate) type SecurityHeaders<S> = SetResponseHeader<
-    SetResponseHeader<
-        SetResponseHeader<SetResponseHeader<S, HeaderValue>, HeaderValue>,
-        HeaderValue,
-    >,
-    HeaderValue,
->;
 
 impl<S> Layer<S> for SecurityHeadersLayer {
     type Service = SecurityHeaders<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        let set = |name, value| SetResponseHeaderLayer::if_not_present(name, value);
-        let inner = set(CONTENT_SECURITY_POLICY, HeaderValue::from_static(POLICY)).layer(inner);
-        let inner = set(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")).layer(inner);
-        let inner = set(REFERRER_POLICY, HeaderValue::from_static("no-referrer")).layer(inner);
-        set(X_FRAME_OPTIONS, HeaderValue::from_static("DENY")).layer(inner)
+        SecurityHeaders { inner }
+    }
+}
+
+/// A service inside [`SecurityHeadersLayer`].
+#[derive(Clone, Debug)]
+pub struct SecurityHeaders<S> {
+    inner: S,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for SecurityHeaders<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = SecurityHeadersFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        SecurityHeadersFuture {
+            inner: self.inner.call(request),
+        }
+    }
+}
+
+pin_project! {
+    /// The response future of [`SecurityHeaders`].
+    pub struct SecurityHeadersFuture<F> {
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F, B, E> Future for SecurityHeadersFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut response = std::task::ready!(self.project().inner.poll(cx))?;
+        add_security_headers(response.headers_mut());
+        Poll::Ready(Ok(response))
+    }
+}
+
+/// Adds each security header `headers` lacks.
+fn add_security_headers(headers: &mut HeaderMap) {
+    headers.reserve(HEADERS.len());
+    for (name, value) in HEADERS {
+        headers.entry(name).or_insert(value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adds_what_is_missing_and_keeps_what_a_route_set() {
+        let mut headers = HeaderMap::new();
+        headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+        add_security_headers(&mut headers);
+        assert_eq!(headers[CONTENT_SECURITY_POLICY], POLICY);
+        assert_eq!(headers[X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(headers[X_FRAME_OPTIONS], "DENY");
+        assert_eq!(
+            headers[REFERRER_POLICY], "same-origin",
+            "a route's own value is kept"
+        );
+        assert_eq!(headers.len(), 4);
     }
 }
