@@ -1,6 +1,8 @@
 //! The admin HTTP endpoint of a gRPC service: Prometheus metrics at `GET /metrics` and the
 //! serving state at `GET /healthz`, on its own port so scraping never competes with gRPC
 //! traffic. It keeps answering while the server drains, so the drain itself can be watched.
+//! Its connections pass the same hygiene as the web apps' (`http_connections`): the limit,
+//! the first-bytes deadline, the header-read timeout.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,8 +13,13 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use bookstore_layers::Metrics;
+
+use crate::guard::ConnectionGuard;
+use crate::http_connections::{http_builder, serve_app};
+use crate::settings::ServerSettings;
 
 /// The content type of the OpenMetrics text format `prometheus-client` writes.
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -28,16 +35,17 @@ pub(crate) fn metrics_router(metrics: Metrics) -> Router {
     )
 }
 
-/// Serves `/metrics` and `/healthz` on `listener` until `shutdown` completes. `/healthz`
+/// Serves `/metrics` and `/healthz` on `listener` until `stop` is cancelled. `/healthz`
 /// answers 200 while `serving` is set and 503 once it is cleared (the server is draining), so
 /// HTTP health checks see what `grpc.health.v1` says: Docker's, and Kubernetes probes where the
 /// gRPC port needs TLS, which its native gRPC probes cannot speak.
-pub(crate) async fn serve_admin(
+pub(crate) fn serve_admin(
     listener: TcpListener,
     metrics: Metrics,
     serving: Arc<AtomicBool>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+    settings: &ServerSettings,
+    stop: CancellationToken,
+) -> impl Future<Output = std::io::Result<()>> + Send + 'static {
     let healthz = get(move || {
         let serving = serving.load(Ordering::Relaxed);
         async move {
@@ -49,7 +57,7 @@ pub(crate) async fn serve_admin(
         }
     });
     let app = metrics_router(metrics).route("/healthz", healthz);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let connections = &settings.connections;
+    let guard = ConnectionGuard::new(connections.max_connections, connections.handshake_timeout);
+    serve_app(listener, app, http_builder(settings), guard, stop)
 }

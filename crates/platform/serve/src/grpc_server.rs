@@ -186,7 +186,8 @@ impl GrpcServer {
                 listener,
                 self.metrics.clone(),
                 serving.clone(),
-                stop_admin.clone().cancelled_owned(),
+                &self.settings,
+                stop_admin.clone(),
             ))
         });
 

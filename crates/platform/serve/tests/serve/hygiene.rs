@@ -1,7 +1,7 @@
 //! Connection hygiene against real servers: connections that stall before their first bytes,
 //! HTTP/1 requests that never finish their headers, and HTTP/2 peers that stop answering pings
-//! are closed; connections beyond the limit are answered with a reason and closed. Each with
-//! short timeouts, on gRPC and web servers, with and without server threads.
+//! are closed (on gRPC, web and admin ports); connections beyond the limit are answered with a
+//! reason and closed. Each with short timeouts, with and without server threads.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -91,6 +91,8 @@ async fn a_connection_that_never_sends_its_preface_is_closed() {
     for threads in [0, 2] {
         let server = grpc_server(&settings(threads, short_timeouts())).await;
         silent_connection_is_closed(server.addr, "a silent gRPC connection to close").await;
+        let admin = server.admin_addr.expect("an admin port");
+        silent_connection_is_closed(admin, "a silent admin connection to close").await;
         server.stop().await;
 
         let web = web_server(settings(threads, short_timeouts())).await;
