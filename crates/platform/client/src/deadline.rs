@@ -138,13 +138,11 @@ impl http_body::Body for DeadlineBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
         let this = self.project();
-        if let Poll::Ready(frame) = this.inner.poll_frame(cx) {
-            return Poll::Ready(frame);
+        // The timer first: a stream that never stops sending must end at its deadline too.
+        if this.deadline.sleep.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(this.deadline.exceeded())));
         }
-        match this.deadline.sleep.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Some(Err(this.deadline.exceeded()))),
-            Poll::Pending => Poll::Pending,
-        }
+        this.inner.poll_frame(cx)
     }
 
     fn is_end_stream(&self) -> bool {
@@ -153,5 +151,82 @@ impl http_body::Body for DeadlineBody {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use tonic::Code;
+    use tower::{Layer as _, Service as _, ServiceExt as _, service_fn};
+
+    use super::*;
+
+    /// A body that never sends anything.
+    struct Silent;
+
+    impl http_body::Body for Silent {
+        type Data = Bytes;
+        type Error = Status;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+            Poll::Pending
+        }
+    }
+
+    /// A body that never stops sending.
+    struct Endless;
+
+    impl http_body::Body for Endless {
+        type Data = Bytes;
+        type Error = Status;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b"more")))))
+        }
+    }
+
+    /// The response body of a call with a 100 ms deadline to a server answering with `body`.
+    async fn body_of_a_call_answered_with(body: fn() -> Body) -> Body {
+        let server = service_fn(move |_request: Request<Body>| async move {
+            Ok::<_, Infallible>(Response::new(body()))
+        });
+        let mut channel = ClientDeadlineLayer.layer(server);
+        let request = Request::builder()
+            .uri("/bookstore.Test/Stream")
+            .header("grpc-timeout", "100m")
+            .body(Body::empty())
+            .unwrap();
+        let response = channel.ready().await.unwrap().call(request).await.unwrap();
+        response.into_body()
+    }
+
+    async fn next_frame(body: &mut Body) -> Option<Result<Frame<Bytes>, Status>> {
+        std::future::poll_fn(|cx| http_body::Body::poll_frame(Pin::new(&mut *body), cx)).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_that_stalls_after_its_headers_fails_at_the_deadline() {
+        let mut body = body_of_a_call_answered_with(|| Body::new(Silent)).await;
+        let status = next_frame(&mut body).await.unwrap().unwrap_err();
+        assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_that_never_stops_ends_at_the_deadline() {
+        let mut body = body_of_a_call_answered_with(|| Body::new(Endless)).await;
+        for _ in 0..3 {
+            assert!(next_frame(&mut body).await.unwrap().is_ok());
+        }
+        tokio::time::advance(Duration::from_millis(150)).await;
+        let status = next_frame(&mut body).await.unwrap().unwrap_err();
+        assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
     }
 }
