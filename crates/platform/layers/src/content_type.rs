@@ -33,7 +33,7 @@ const REFUSAL: &str = "this is a gRPC server: requests must have content-type ap
 
 /// Whether `content_type` names gRPC: `application/grpc`, then nothing, a `+` subtype or `;`
 /// parameters.
-fn is_grpc(content_type: Option<&HeaderValue>) -> bool {
+pub fn is_grpc(content_type: Option<&HeaderValue>) -> bool {
     let Some(content_type) = content_type.map(HeaderValue::as_bytes) else {
         return false;
     };

@@ -76,7 +76,7 @@ pub use authorize::AuthorizeLayer;
 pub use catch_panic::CatchPanicLayer;
 pub use client_metrics::{GrpcClientMetrics, GrpcClientMetricsLayer};
 pub use client_trace::{GrpcClientTrace, GrpcClientTraceLayer};
-pub use content_type::GrpcContentTypeLayer;
+pub use content_type::{GrpcContentTypeLayer, is_grpc};
 pub use error_log::{ErrorLogLayer, ErrorReport, ErrorReporter, TracingReporter};
 pub use grace_cutoff::GraceCutoffLayer;
 pub use grpc_families::code_name;

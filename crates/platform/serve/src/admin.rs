@@ -1,8 +1,8 @@
 //! The admin HTTP endpoint of a gRPC service: Prometheus metrics at `GET /metrics` and the
 //! serving state at `GET /healthz`, on its own port so scraping never competes with gRPC
 //! traffic. It keeps answering while the server drains, so the drain itself can be watched.
-//! Its connections pass the same hygiene as the web apps' (`http_connections`): the limit,
-//! the first-bytes deadline, the header-read timeout.
+//! Its connections pass the same hygiene as the web apps' (`http_connections`): a limit (a
+//! small one of its own), the first-bytes deadline, the header-read timeout.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,6 +20,10 @@ use bookstore_layers::Metrics;
 use crate::guard::ConnectionGuard;
 use crate::http_connections::{http_builder, serve_app};
 use crate::settings::ServerSettings;
+
+/// Most connections the admin port holds at once: scrapers and health checks need a few, and
+/// they count against the process's descriptors beside the gRPC port's `max_connections`.
+const ADMIN_CONNECTIONS: usize = 64;
 
 /// The content type of the OpenMetrics text format `prometheus-client` writes.
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -57,7 +61,6 @@ pub(crate) fn serve_admin(
         }
     });
     let app = metrics_router(metrics).route("/healthz", healthz);
-    let connections = &settings.connections;
-    let guard = ConnectionGuard::new(connections.max_connections, connections.handshake_timeout);
+    let guard = ConnectionGuard::new(ADMIN_CONNECTIONS, settings.connections.handshake_timeout);
     serve_app(listener, app, http_builder(settings), guard, stop)
 }

@@ -7,7 +7,8 @@
 //!   descriptor a container allows.
 //! - **The first bytes**: a connection that never sends the HTTP/2 preface (or an HTTP/1
 //!   request line) would otherwise be kept open forever; [`Guarded`] fails its reads once the
-//!   handshake timeout passes before [`FIRST_BYTES`] have arrived, and the server closes it.
+//!   handshake timeout passes before [`FIRST_BYTES`] have arrived (or, for HTTP/1, its first
+//!   byte), and the server closes it.
 //!   Later stalls are someone else's: hyper's header-read timeout (HTTP/1) and HTTP/2 keepalive
 //!   pings.
 
@@ -109,8 +110,12 @@ impl<IO: AsyncRead> AsyncRead for Guarded<IO> {
         let before = buf.filled().len();
         match this.io.poll_read(cx, buf) {
             Poll::Ready(result) => {
-                first.read += buf.filled().len() - before;
-                if first.read >= FIRST_BYTES {
+                let read = &buf.filled()[before..];
+                // HTTP/1 (anything but the preface's `P`) is hyper's header-read timeout's from
+                // its first byte: a complete request may be shorter than the preface.
+                let http1 = first.read == 0 && read.first().is_some_and(|&byte| byte != b'P');
+                first.read += read.len();
+                if http1 || first.read >= FIRST_BYTES {
                     *this.first_bytes = None;
                 }
                 Poll::Ready(result)
@@ -186,6 +191,21 @@ mod tests {
         assert_eq!(server.read(&mut buf).await.unwrap(), 10);
         let error = server.read(&mut buf).await.unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_short_http1_request_ends_the_deadline_at_its_first_byte() {
+        let guard = ConnectionGuard::new(1, Duration::from_secs(10));
+        let (mut client, server) = tokio::io::duplex(64);
+        let mut server = guard.admit(server).unwrap();
+        client.write_all(b"GET / HTTP/1.0\r\n\r\n").await.unwrap();
+        let mut buf = [0; 64];
+        assert_eq!(server.read(&mut buf).await.unwrap(), 18);
+        let quiet = tokio::time::timeout(Duration::from_secs(60), server.read(&mut buf)).await;
+        assert!(
+            quiet.is_err(),
+            "no deadline for an HTTP/1 request: {quiet:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

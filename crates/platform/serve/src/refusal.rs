@@ -7,6 +7,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use bookstore_layers::is_grpc;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::Full;
@@ -38,35 +39,19 @@ fn refusal<B>(request: &Request<B>, limit: usize) -> Response<Full<Bytes>> {
     let message = format!(
         "the server is at its limit of {limit} connections; try again shortly, or another replica"
     );
-    let is_grpc = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"application/grpc"));
-    let mut response = Response::new(Full::default());
-    if !is_grpc {
-        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-        *response.body_mut() = Full::new(Bytes::from(message.clone() + "\n"));
+    if is_grpc(request.headers().get(header::CONTENT_TYPE)) {
+        // Trailers-only, as tonic writes every status.
+        return tonic::Status::unavailable(message).into_http();
     }
+    let mut response = Response::new(Full::new(Bytes::from(message + "\n")));
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
     let headers = response.headers_mut();
-    if is_grpc {
-        // Trailers-only: the status in the headers (the message needs no percent-encoding).
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/grpc"),
-        );
-        headers.insert("grpc-status", HeaderValue::from_static("14"));
-        headers.insert(
-            "grpc-message",
-            HeaderValue::from_str(&message).expect("an ASCII message"),
-        );
-    } else {
-        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-    }
+    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     response
 }
 
@@ -82,12 +67,12 @@ mod tests {
             .unwrap();
         let answer = refusal(&grpc, 7);
         assert_eq!(answer.status(), StatusCode::OK);
-        assert_eq!(answer.headers()["grpc-status"], "14");
+        // As a client reads it (the message is percent-encoded on the wire).
+        let status = tonic::Status::from_header_map(answer.headers()).unwrap();
+        assert_eq!(status.code(), tonic::Code::Unavailable);
         assert!(
-            answer.headers()["grpc-message"]
-                .to_str()
-                .unwrap()
-                .contains("limit of 7 connections")
+            status.message().contains("limit of 7 connections"),
+            "{status:?}"
         );
 
         let page = Request::builder().body(()).unwrap();

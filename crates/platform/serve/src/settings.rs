@@ -23,7 +23,7 @@ pub(crate) const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time an HTTP/1 request gets to finish sending its headers.
 pub(crate) const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default cap on open connections per server: below the 1024 descriptors many containers
-/// allow a process, leaving room for upstream connections, files and the admin endpoint.
+/// allow a process, leaving room for upstream connections, files and the admin endpoint's 64.
 pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 900;
 /// Default quiet time after which an HTTP/2 connection is pinged, so dead peers are noticed.
 pub(crate) const DEFAULT_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
@@ -101,7 +101,10 @@ pub struct ConnectionSettings {
     #[arg(long, env = "HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = parse_positive_duration)]
     pub handshake_timeout: Duration,
 
-    /// Longest an HTTP/1 request may take to send all of its headers (web apps).
+    /// Longest an HTTP/1 request may take to send all of its headers (web apps and admin ports).
+    /// hyper starts it whenever it waits for a request, so it is also how long an idle
+    /// keep-alive connection is kept: behind a load balancer that reuses idle connections
+    /// longer than this, raise it above the balancer's idle timeout.
     #[arg(long, env = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_positive_duration)]
     pub header_read_timeout: Duration,
 
