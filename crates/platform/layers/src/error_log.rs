@@ -23,6 +23,7 @@ use crate::call_context::CallContext;
 use crate::grpc_families::code_name;
 use crate::observe::{BodyObserver, ObservedBody, ObservedResponse, code_from};
 use crate::request_id::REQUEST_ID_HEADER;
+use crate::request_timeout::CALLER_DEADLINE;
 
 /// The request id header, parsed once (a `&str` key is parsed on every lookup).
 const REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
@@ -54,7 +55,8 @@ pub trait ErrorReporter: Send + Sync + 'static {
 
 /// Logs each failed call through `tracing`: server faults (`INTERNAL`, `UNKNOWN`, `DATA_LOSS`,
 /// panics) at ERROR, the client's mistakes at WARN, and cancellations (the client's choice:
-/// it hung up, or its deadline passed before it could read the answer) at DEBUG — they are
+/// it hung up, or its deadline passed before it could read the answer — `CANCELLED`, or
+/// `DEADLINE_EXCEEDED` at the caller's own `grpc-timeout`) at DEBUG — they are
 /// counted in the metrics, and a load balancer draining or a load test ending makes thousands.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TracingReporter;
@@ -68,13 +70,16 @@ impl ErrorReporter for TracingReporter {
         let latency_ms = (report.latency.as_secs_f64() * 1e6).round() / 1e3;
         let (method, code) = (report.method.as_str(), code_name(report.code));
         let status_message = report.message.as_str();
-        if report.code == Code::Cancelled && report.panic.is_none() {
+        let callers_choice = report.code == Code::Cancelled
+            || (report.code == Code::DeadlineExceeded
+                && report.message.starts_with(CALLER_DEADLINE));
+        if callers_choice && report.panic.is_none() {
             tracing::debug!(
                 method,
                 status_message,
                 latency_ms,
                 request_id,
-                "gRPC call cancelled by the client"
+                "gRPC call cancelled by the client, or past its deadline"
             );
         } else if server_fault {
             tracing::error!(

@@ -24,6 +24,10 @@ use tokio::time::Timeout;
 use tonic::Status;
 use tower::{Layer, Service};
 
+/// How the message of a call cut at its caller's deadline begins (the error log reports those
+/// at DEBUG: the deadline was the caller's choice).
+pub(crate) const CALLER_DEADLINE: &str = "the caller's deadline of";
+
 /// The header carrying a caller's deadline.
 /// (A `HeaderName`, not a `&str`: a string key is parsed into a name on every lookup.)
 const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
@@ -155,7 +159,7 @@ where
                     humantime::format_duration(limit)
                 ),
                 Limit::Caller(deadline) => format!(
-                    "the caller's deadline of {} ran out",
+                    "{CALLER_DEADLINE} {} ran out",
                     humantime::format_duration(deadline)
                 ),
             })
