@@ -24,7 +24,7 @@ SUITES=(
     "factorial properties "
     "demo streaming properties::"
     "bookstore-serve serve durations::"
-    "bookstore-client lib deadline::"
+    "bookstore-layers lib request_timeout::"
 )
 
 echo "== fuzz: $PROPTEST_CASES cases per property" >&2

@@ -101,6 +101,11 @@ where
                     }
                 }
                 Err(frame) => match frame.into_trailers() {
+                    Ok(_) if this.compress.as_ref().is_some_and(|(r, _)| r.is_holding()) => {
+                        return Poll::Ready(Some(Err(Status::internal(
+                            "the body ended inside a message",
+                        ))));
+                    }
                     Ok(mut trailers) => {
                         if let Some((name, value)) = this.trailer.take() {
                             trailers.insert(name, value);
