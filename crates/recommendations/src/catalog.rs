@@ -111,7 +111,8 @@ impl Category {
             .find(|category| category.slug() == slug)
     }
 
-    fn index(self) -> usize {
+    /// The category's position in [`Category::ALL`], for tables indexed by category.
+    pub(crate) fn index(self) -> usize {
         self as usize
     }
 }

@@ -14,6 +14,16 @@ pub enum Error {
     /// A v1 request without a category.
     #[error("category is required")]
     CategoryRequired,
+    /// A search filtered by a category number the API does not define. (A filter is an
+    /// argument, not a resource, so unlike `Recommend`'s tutorial-compatible NOT_FOUND this is
+    /// INVALID_ARGUMENT.)
+    #[error(
+        "category {value} is not a known category; leave it CATEGORY_UNSPECIFIED to search every category"
+    )]
+    UnknownCategory {
+        /// The number sent.
+        value: i32,
+    },
     /// A count or id below zero.
     #[error("{field} must not be negative, got {value}")]
     Negative {
@@ -22,13 +32,73 @@ pub enum Error {
         /// The value sent.
         value: i64,
     },
+    /// An id of zero or below.
+    #[error("{field} must be positive, got {value}")]
+    NotPositive {
+        /// The request field.
+        field: &'static str,
+        /// The value sent.
+        value: i64,
+    },
+    /// No book has this id.
+    #[error("no book with id {id}")]
+    BookNotFound {
+        /// The id asked for.
+        id: i64,
+    },
+    /// A search query over the limit.
+    #[error("query must be at most {max} characters, got {length}")]
+    QueryTooLong {
+        /// The query's length in characters.
+        length: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A `page_token` that does not continue this search.
+    #[error("page_token {problem}, or leave it empty for the first page")]
+    InvalidPageToken {
+        /// What is wrong with it.
+        problem: PageTokenProblem,
+    },
+}
+
+/// Why a page token cannot be followed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageTokenProblem {
+    /// It is not a token the service wrote (or was altered).
+    Malformed,
+    /// It belongs to a search with another query or category (or another catalog).
+    OtherSearch,
+}
+
+impl std::fmt::Display for PageTokenProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Malformed => {
+                "is not a token this service issued; pass a next_page_token back unchanged"
+            }
+            Self::OtherSearch => {
+                "belongs to a search with another query or category; send it with the query and category it came from"
+            }
+        })
+    }
+}
+
+/// Checks that a signed request field is not negative.
+pub fn non_negative(field: &'static str, value: i64) -> Result<u64, Error> {
+    u64::try_from(value).map_err(|_| Error::Negative { field, value })
 }
 
 impl GrpcError for Error {
     fn code(&self) -> Code {
         match self {
-            Self::CategoryNotFound => Code::NotFound,
-            Self::CategoryRequired | Self::Negative { .. } => Code::InvalidArgument,
+            Self::CategoryNotFound | Self::BookNotFound { .. } => Code::NotFound,
+            Self::CategoryRequired
+            | Self::UnknownCategory { .. }
+            | Self::Negative { .. }
+            | Self::NotPositive { .. }
+            | Self::QueryTooLong { .. }
+            | Self::InvalidPageToken { .. } => Code::InvalidArgument,
         }
     }
 }
@@ -36,5 +106,17 @@ impl GrpcError for Error {
 impl From<Error> for Status {
     fn from(error: Error) -> Self {
         bookstore_layers::into_status(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negative_fields_are_named_in_the_error() {
+        assert_eq!(non_negative("max_results", 3).unwrap(), 3);
+        let error = non_negative("user_id", -1).unwrap_err();
+        assert_eq!(error.to_string(), "user_id must not be negative, got -1");
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Serves book recommendations over gRPC on two faces that share one [`Recommender`]: the
 //! tutorial's original, unpackaged `Recommendations` service (so its Python clients work
-//! unchanged) and `bookstore.recommendations.v1.RecommendationsService`. Health, reflection,
+//! unchanged) and `bookstore.recommendations.v1.RecommendationsService`, which also gets books
+//! by id and searches them a page at a time ([`search`]). Health, reflection,
 //! metrics, error mapping and graceful shutdown come from the platform crates (`crates/platform/`).
 //!
 //! [`run`] takes already-bound listeners and a shutdown future, so tests can bind port 0 and
@@ -10,7 +11,9 @@
 
 pub mod catalog;
 pub mod error;
+mod page_token;
 pub mod recommender;
+pub mod search;
 pub mod service;
 
 use std::path::PathBuf;
@@ -26,6 +29,7 @@ use bookstore_serve::{
 pub use catalog::{Catalog, CatalogError, Category};
 pub use error::Error;
 pub use recommender::Recommender;
+pub use search::BookIndex;
 use service::{LegacyRecommendations, RecommendationsV1};
 
 /// What tells this service's serving flags from the others': its name and ports.

@@ -12,7 +12,7 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 
 use crate::catalog::{Book, Catalog, Category};
-use crate::error::Error;
+use crate::search::BookIndex;
 
 /// The most books one request returns. Larger requests are clamped, not refused: asking for
 /// "as many as you have" is a reasonable request, and the cap keeps responses small.
@@ -20,11 +20,6 @@ pub const MAX_RESULTS_CAP: usize = 50;
 
 /// What the v1 API returns when a request leaves `max_results` at 0.
 pub const DEFAULT_MAX_RESULTS: usize = 3;
-
-/// Checks that a signed request field is not negative.
-pub fn non_negative(field: &'static str, value: i64) -> Result<u64, Error> {
-    u64::try_from(value).map_err(|_| Error::Negative { field, value })
-}
 
 /// Where randomness comes from.
 enum Randomness {
@@ -34,9 +29,11 @@ enum Randomness {
     Seeded(Box<Mutex<StdRng>>),
 }
 
-/// Picks random books from a catalog.
+/// Picks random books from a catalog, and finds books in it through its [`BookIndex`].
 pub struct Recommender {
     catalog: Catalog,
+    /// Built once with the catalog, apart from it, so `recommend` reads the catalog as before.
+    index: BookIndex,
     randomness: Randomness,
 }
 
@@ -56,6 +53,7 @@ impl Recommender {
             None => Randomness::PerThread,
         };
         Self {
+            index: BookIndex::new(&catalog),
             catalog,
             randomness,
         }
@@ -64,6 +62,11 @@ impl Recommender {
     /// The catalog.
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// The catalog's books indexed by id and for search.
+    pub fn index(&self) -> &BookIndex {
+        &self.index
     }
 
     /// Up to `wanted` distinct random books from `category` (see the module docs for the cap).
@@ -138,12 +141,5 @@ mod tests {
             seen.len(),
             recommender.catalog().books(Category::Mystery).len()
         );
-    }
-
-    #[test]
-    fn negative_fields_are_named_in_the_error() {
-        assert_eq!(non_negative("max_results", 3).unwrap(), 3);
-        let error = non_negative("user_id", -1).unwrap_err();
-        assert_eq!(error.to_string(), "user_id must not be negative, got -1");
     }
 }

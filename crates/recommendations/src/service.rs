@@ -1,6 +1,7 @@
 //! The two gRPC faces of the service — the tutorial's legacy `Recommendations` and
 //! `bookstore.recommendations.v1.RecommendationsService` — over one [`Recommender`]. This file
-//! only translates between protobuf and the domain; the rules live in `recommender.rs`.
+//! only translates between protobuf and the domain; the rules live in `recommender.rs` and
+//! `search.rs`.
 
 use std::sync::Arc;
 
@@ -9,8 +10,9 @@ use bookstore_proto::recommendations::v1;
 use tonic::{Request, Response, Status};
 
 use crate::catalog::{Book, Category};
-use crate::error::Error;
-use crate::recommender::{DEFAULT_MAX_RESULTS, Recommender, non_negative};
+use crate::error::{Error, non_negative};
+use crate::recommender::{DEFAULT_MAX_RESULTS, Recommender};
+use crate::search::Search;
 
 /// The tutorial's `Recommendations` service, wire-compatible with its Python clients.
 #[derive(Clone, Debug)]
@@ -98,6 +100,15 @@ fn domain_category(value: i32) -> Result<Category, Error> {
     }
 }
 
+/// The category a search is filtered by: `None` (every category) for UNSPECIFIED.
+fn search_category(value: i32) -> Result<Option<Category>, Error> {
+    match v1::Category::try_from(value) {
+        Ok(v1::Category::Unspecified) => Ok(None),
+        Ok(_) => domain_category(value).map(Some),
+        Err(_) => Err(Error::UnknownCategory { value }),
+    }
+}
+
 fn v1_book(book: &Book) -> v1::Book {
     v1::Book {
         id: book.id.into(),
@@ -145,6 +156,34 @@ impl v1::recommendations_service_server::RecommendationsService for Recommendati
             })
             .collect();
         Ok(Response::new(v1::ListCategoriesResponse { categories }))
+    }
+
+    async fn get_book(
+        &self,
+        request: Request<v1::GetBookRequest>,
+    ) -> Result<Response<v1::GetBookResponse>, Status> {
+        let book = self.recommender.index().get(request.get_ref().id)?;
+        Ok(Response::new(v1::GetBookResponse {
+            book: Some(v1_book(book)),
+        }))
+    }
+
+    async fn search_books(
+        &self,
+        request: Request<v1::SearchBooksRequest>,
+    ) -> Result<Response<v1::SearchBooksResponse>, Status> {
+        let request = request.into_inner();
+        let page = self.recommender.index().search(&Search {
+            query: &request.query,
+            category: search_category(request.category)?,
+            page_size: request.page_size.into(),
+            page_token: &request.page_token,
+        })?;
+        Ok(Response::new(v1::SearchBooksResponse {
+            books: page.books.into_iter().map(v1_book).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
+            total_size: i32::try_from(page.total_size).unwrap_or(i32::MAX),
+        }))
     }
 }
 

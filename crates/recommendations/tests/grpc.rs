@@ -1,5 +1,11 @@
 //! The Recommendations service over a real gRPC channel on 127.0.0.1, both faces, every
 //! category and every error case — and the binary refusing to start on a bad catalog.
+//! `GetBook` and `SearchBooks` are in [`books`] and [`paging`] (modules, so the suite links once).
+
+#[path = "grpc/books.rs"]
+mod books;
+#[path = "grpc/paging.rs"]
+mod paging;
 
 use std::collections::HashSet;
 use std::process::Command;

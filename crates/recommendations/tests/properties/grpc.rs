@@ -28,15 +28,15 @@ const V1_LIST: &str = "/bookstore.recommendations.v1.RecommendationsService/List
 const LEGACY_RECOMMEND: &str = "/Recommendations/Recommend";
 
 /// The service with the built-in catalog, on a runtime of its own.
-struct Server {
-    channel: Channel,
-    catalog: Catalog,
+pub(crate) struct Server {
+    pub(crate) channel: Channel,
+    pub(crate) catalog: Catalog,
     _running: Running<RunError>,
-    runtime: Runtime,
+    pub(crate) runtime: Runtime,
 }
 
 impl Server {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let runtime = property_runtime();
         let (running, channel) = runtime.block_on(async {
             let running = spawn(|listeners, shutdown| {
@@ -64,12 +64,12 @@ impl Server {
     }
 
     /// A client of the v1 API.
-    fn v1(&self) -> RecommendationsServiceClient<Channel> {
+    pub(crate) fn v1(&self) -> RecommendationsServiceClient<Channel> {
         RecommendationsServiceClient::new(self.channel.clone())
     }
 
     /// Fails the property unless the server still answers a well-formed call.
-    fn still_serving(&self) {
+    pub(crate) fn still_serving(&self) {
         let request = v1::RecommendRequest {
             user_id: 1,
             category: v1::Category::Mystery.into(),
@@ -268,9 +268,17 @@ fn any_bytes_as_a_request_get_the_documented_answer_or_internal() {
 
 /// What a call with an empty message answers, by method: the methods this server serves
 /// (but the streaming ones, which a unary call would wait on).
-const METHODS: [(&str, Code); 4] = [
+const METHODS: [(&str, Code); 6] = [
     (V1_RECOMMEND, Code::InvalidArgument), // no category
     (V1_LIST, Code::Ok),
+    (
+        "/bookstore.recommendations.v1.RecommendationsService/GetBook",
+        Code::InvalidArgument, // id 0
+    ),
+    (
+        "/bookstore.recommendations.v1.RecommendationsService/SearchBooks",
+        Code::Ok, // the first page of every book
+    ),
     (LEGACY_RECOMMEND, Code::Ok), // mystery, no books
     ("/grpc.health.v1.Health/Check", Code::Ok),
 ];
@@ -301,7 +309,7 @@ fn any_method_path_is_a_method_or_unimplemented() {
         1 => "[-A-Za-z0-9._~!$&'()*+,;=:@%]{0,16}",
     ];
     let method = prop_oneof![
-        3 => prop::sample::select(vec!["Recommend", "ListCategories", "Check", "recommend", "", "Recommend/"])
+        3 => prop::sample::select(vec!["Recommend", "ListCategories", "GetBook", "SearchBooks", "Check", "recommend", "", "Recommend/"])
             .prop_map(str::to_owned),
         1 => "[-A-Za-z0-9._~!$&'()*+,;=:@%/]{0,16}",
     ];
