@@ -6,6 +6,7 @@
 //! | bad input (not a whole number, r > n, n above the limit), or the Factorial service rejecting it | 400 |
 //! | the Factorial service down, unreachable, too slow, or this gateway shutting down | 503 |
 //! | the Factorial service failing or answering nonsense | 502 |
+//! | a page failing to render (a bug: templates are checked at compile time) | 500 |
 //!
 //! 4xx messages tell the client what to fix. 5xx messages say what happened in general terms;
 //! the detail (addresses, upstream messages) goes to the log only. A message quotes what the
@@ -78,6 +79,9 @@ pub enum Error {
     /// The computation was abandoned because the process is shutting down.
     #[error("the gateway is shutting down")]
     ShuttingDown,
+    /// A page failed to render.
+    #[error("rendering a page failed: {0}")]
+    Render(#[from] askama::Error),
 }
 
 /// The message clients see for a failure on our side or the upstream's.
@@ -114,6 +118,7 @@ impl Error {
             | Self::UpstreamTimeout { .. }
             | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             Self::UpstreamFault { .. } | Self::BadUpstreamAnswer(_) => StatusCode::BAD_GATEWAY,
+            Self::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -135,6 +140,7 @@ impl Error {
                 humanize(*timeout)
             ),
             Self::ShuttingDown => self.to_string(),
+            Self::Render(_) => "something went wrong in the gateway".to_owned(),
             _ => UPSTREAM_FAULT_MESSAGE.to_owned(),
         }
     }

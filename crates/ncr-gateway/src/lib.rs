@@ -3,8 +3,10 @@
 //! `GET /api/ncr/{n}/{r}` answers nCr = n! / ((n−r)! · r!) exactly, from three concurrent calls
 //! to the Factorial service's `bookstore.factorial.v1` API over one long-lived, lazily connected
 //! channel (see [`routes`] for the JSON, [`ncr`] for when `"ncr"` is a number and when a
-//! string, [`error`] for the statuses). Request ids, HTTP metrics at `/metrics`, a request
-//! timeout and graceful shutdown come from the platform crates (`crates/platform/`).
+//! string, [`error`] for the statuses). For people, `GET /` is a usage page with a form whose
+//! answer page computes through the same code ([`pages`]). Request ids, HTTP metrics at
+//! `/metrics`, a request timeout and graceful shutdown come from the platform crates
+//! (`crates/platform/`).
 //!
 //! [`run`] takes an already-bound listener and a shutdown future, so tests can bind port 0 and
 //! stop the gateway at will.
@@ -12,6 +14,7 @@
 pub mod error;
 pub mod gateway;
 pub mod ncr;
+pub mod pages;
 pub mod routes;
 pub mod upstream;
 

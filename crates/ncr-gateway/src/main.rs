@@ -2,12 +2,11 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use ncr_gateway::Config;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = Config::parse();
+    let config: Config = bookstore_serve::parse_args();
     bookstore_serve::run_service(config.serve.clone(), |listeners, shutdown| {
         ncr_gateway::run(listeners, config, shutdown)
     })

@@ -51,7 +51,16 @@ async fn markup_in_a_path_is_never_echoed() {
 #[tokio::test]
 async fn every_answer_carries_the_security_headers() {
     let (factorial, gateway) = system().await;
-    for path in ["/api/ncr/10/3", "/api/ncr/x/1", "/nowhere", "/healthz"] {
+    let paths = [
+        "/api/ncr/10/3",
+        "/api/ncr/x/1",
+        "/nowhere",
+        "/healthz",
+        "/",
+        "/ncr?n=10&r=3",
+        "/ncr?n=x&r=1",
+    ];
+    for path in paths {
         let response = gateway.response(path).await;
         let headers = response.headers();
         let policy = headers["content-security-policy"].to_str().unwrap();

@@ -1,8 +1,8 @@
 //! Properties of the gateway over generated input (proptest), against a real Factorial server:
 //! `n` and `r` are read exactly as documented (whole numbers, `r <= n <= max_n`); every request
-//! target — well formed or not — gets the status the routes document (200, 400 or 404, never a
-//! 5xx while the upstream is healthy), with the exact nCr on a 200; and arbitrary headers
-//! change nothing. `PROPTEST_CASES` sets the number of cases (`bench/fuzz.sh`).
+//! target — well formed or not, to the API or to the form's answer page — gets the status the
+//! routes document (200, 400 or 404, never a 5xx while the upstream is healthy), with the exact
+//! nCr on a 200; and arbitrary headers change nothing. `PROPTEST_CASES` sets the number of cases (`bench/fuzz.sh`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -77,8 +77,10 @@ fn whole(text: &str) -> Option<u128> {
 /// What the documentation promises for a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Documented {
-    /// 200 with nCr.
+    /// 200 with nCr, as JSON.
     Ncr(u64, u64),
+    /// 200 with nCr, on the answer page.
+    Page(u64, u64),
     /// This status (a 200 that is not an nCr answer, a 400 or a 404).
     Status(u16),
 }
@@ -93,10 +95,42 @@ fn documented(n: &str, r: &str, max_n: u64) -> Documented {
     }
 }
 
-/// What a GET of `path` (the path of a valid URI) answers: the routes, then the fallback.
-fn documented_for_path(path: &str) -> Documented {
-    if path == "/healthz" || path == "/metrics" {
+/// The first `n` and `r` of a query string, decoded as forms are (`+` is a space, `%XX` a byte,
+/// invalid UTF-8 replaced); a missing one is empty.
+fn form_fields(query: &str) -> (String, String) {
+    let decode = |text: &str| {
+        String::from_utf8_lossy(&percent_decoded(&text.replace('+', " "))).into_owned()
+    };
+    let fields: Vec<(String, String)> = query
+        .split('&')
+        .filter(|field| !field.is_empty())
+        .map(|field| {
+            let (name, value) = field.split_once('=').unwrap_or((field, ""));
+            (decode(name), decode(value))
+        })
+        .collect();
+    let first = |wanted: &str| {
+        fields
+            .iter()
+            .find(|(name, _)| name == wanted)
+            .map(|(_, value)| value.clone())
+            .unwrap_or_default()
+    };
+    (first("n"), first("r"))
+}
+
+/// What a GET of `uri` (a valid URI) answers: the routes, then the fallback.
+fn documented_for(uri: &Uri) -> Documented {
+    let path = uri.path();
+    if path == "/healthz" || path == "/metrics" || path == "/" {
         return Documented::Status(200);
+    }
+    if path == "/ncr" {
+        let (n, r) = form_fields(uri.query().unwrap_or_default());
+        return match documented(&n, &r, MAX_N) {
+            Documented::Ncr(n, r) => Documented::Page(n, r),
+            other => other,
+        };
     }
     let Some(rest) = path.strip_prefix("/api/ncr/") else {
         return Documented::Status(404);
@@ -126,7 +160,7 @@ fn check(target: &[u8], status: u16, body: &[u8]) -> Result<(), TestCaseError> {
         return Ok(());
     }
     let uri = Uri::try_from(target).expect("a readable target");
-    match documented_for_path(uri.path()) {
+    match documented_for(&uri) {
         Documented::Ncr(n, r) => {
             prop_assert_eq!(status, 200, "{}", shown);
             let body: Value = serde_json::from_slice(body).expect("a JSON body");
@@ -137,6 +171,12 @@ fn check(target: &[u8], status: u16, body: &[u8]) -> Result<(), TestCaseError> {
                 "{}",
                 shown
             );
+        }
+        Documented::Page(n, r) => {
+            prop_assert_eq!(status, 200, "{}", shown);
+            let body = String::from_utf8_lossy(body);
+            let answer = format!(r#"<p class="answer">{}</p>"#, binomial(n, r));
+            prop_assert!(body.contains(&answer), "{}: {}", shown, body);
         }
         Documented::Status(expected) => prop_assert_eq!(status, expected, "{}", shown),
     }
@@ -162,7 +202,8 @@ fn target() -> impl Strategy<Value = String> {
         4 => (segment(), segment()).prop_map(|(n, r)| format!("/api/ncr/{n}/{r}")),
         1 => prop::collection::vec(segment(), 0..5).prop_map(|parts| format!("/api/ncr/{}", parts.join("/"))),
         1 => prop::collection::vec(segment(), 0..4).prop_map(|parts| format!("/{}", parts.join("/"))),
-        1 => prop::sample::select(vec!["/healthz", "/metrics", "/", "/api", "/api/ncr", "/healthz/"])
+        2 => (segment(), segment()).prop_map(|(n, r)| format!("/ncr?n={n}&r={r}")),
+        1 => prop::sample::select(vec!["/healthz", "/metrics", "/", "/api", "/api/ncr", "/healthz/", "/ncr", "/ncr/"])
             .prop_map(str::to_owned),
     ];
     (path, query).prop_map(|(path, query)| match query {
