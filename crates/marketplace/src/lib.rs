@@ -1,14 +1,30 @@
 //! The Marketplace web app of Online Books For You.
 //!
-//! Renders the tutorial's homepage ("Mystery books you may like"), any other category, and a
-//! JSON API, from the Recommendations service over one long-lived gRPC channel. The channel
-//! connects lazily, so the marketplace starts before Recommendations does and recovers when it
-//! comes back; every call has a deadline, so a slow upstream cannot hold a page.
+//! A storefront rendered on the server: the tutorial's homepage ("Mystery books you may
+//! like"), a page per book, search, a page per category, and a JSON API, from the
+//! Recommendations service over one long-lived gRPC channel. The channel connects lazily, so
+//! the marketplace starts before Recommendations does and recovers when it comes back; every
+//! call has a deadline, so a slow upstream cannot hold a page.
+//!
+//! Modules: `routes` (the router and its route table), `request` (the app state and query
+//! readers every handler shares), one per page or API (`home`, `book`,
+//! `search`, `category_page`, `api`), `assets` (the favicon), `pages` (askama templates),
+//! `cover` (generated covers), `category` (category names), `upstream` (the gRPC client),
+//! `error` (what can go wrong, and its status) and `respond` (errors as pages or JSON).
 
+mod api;
+mod assets;
+mod book;
 pub mod category;
+mod category_page;
+pub mod cover;
 pub mod error;
+mod home;
 pub mod pages;
+mod request;
+mod respond;
 pub mod routes;
+mod search;
 pub mod upstream;
 
 use bookstore_client::{UpstreamConfig, UpstreamError, UpstreamOptions};
@@ -17,7 +33,8 @@ use bookstore_serve::{HttpServeArgs, Listeners, ServeError, ServiceDefaults, ser
 use bookstore_tls::UpstreamTlsSettings;
 
 pub use error::Error;
-pub use routes::{AppState, router};
+pub use request::AppState;
+pub use routes::router;
 pub use upstream::Recommendations;
 
 /// The default Recommendations port.

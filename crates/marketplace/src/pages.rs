@@ -1,22 +1,30 @@
 //! The pages, as askama templates checked at compile time (`templates/`). Values are
-//! HTML-escaped by askama, so titles from the catalog cannot inject markup.
+//! HTML-escaped by askama, so titles from the catalog and words from a search cannot inject
+//! markup. Every page extends `base.html`: the header (site name, search form), the category
+//! navigation and one `<main>` with one `<h1>`; [`Layout`] is what that frame needs.
 
 use askama::Template;
 use bookstore_proto::recommendations::v1;
 
-use crate::category;
-use crate::upstream::BookView;
+use crate::category::{self, Named};
+use crate::upstream::{BookView, SearchResults};
 
-/// The navigation bar: every category, one of them perhaps the current page's. The names
-/// are built once (`category::named`), not per page.
-#[derive(Debug)]
-pub struct Navigation {
+/// The most characters a search may have (the catalog's limit on `SearchBooks`).
+pub const MAX_QUERY_CHARS: usize = 200;
+
+/// What every page's frame shows: the navigation bar, with perhaps the current page's
+/// category, and the search box, with perhaps the words being searched for. The category
+/// names are built once (`category::named`), not per page.
+#[derive(Debug, Default)]
+pub struct Layout {
     current: Option<v1::Category>,
+    query: String,
 }
 
-impl Navigation {
-    fn new(current: Option<v1::Category>) -> Self {
-        Self { current }
+impl Layout {
+    /// The frame of a page about `current`, if any, showing `query` in the search box.
+    pub fn new(current: Option<v1::Category>, query: String) -> Self {
+        Self { current, query }
     }
 
     /// The links, in the API's order: `(slug, name, whether it is the current page)`.
@@ -29,14 +37,20 @@ impl Navigation {
             )
         })
     }
+
+    /// The search box's length limit.
+    pub fn max_query_chars(&self) -> usize {
+        MAX_QUERY_CHARS
+    }
 }
 
-/// The homepage: one category's recommendations (the tutorial's page, with navigation).
+/// The homepage: three recommendations of one category (the tutorial's page).
 #[derive(Template, Debug)]
 #[template(path = "homepage.html")]
 pub struct HomePage {
-    navigation: Navigation,
+    layout: Layout,
     heading: &'static str,
+    slug: &'static str,
     books: Vec<BookView>,
     unavailable: Option<&'static str>,
 }
@@ -44,9 +58,11 @@ pub struct HomePage {
 impl HomePage {
     /// Recommendations of `category`.
     pub fn new(category: v1::Category, books: Vec<BookView>) -> Self {
+        let named = category::names_of(category);
         Self {
-            navigation: Navigation::new(Some(category)),
-            heading: category::names_of(category).map_or("", |named| named.name.as_str()),
+            layout: Layout::default(),
+            heading: named.map_or("", |named| named.name.as_str()),
+            slug: named.map_or("", |named| named.slug.as_str()),
             books,
             unavailable: None,
         }
@@ -61,21 +77,101 @@ impl HomePage {
     }
 }
 
+/// A book's page, with more books of its category.
+#[derive(Template, Debug)]
+#[template(path = "book.html")]
+pub struct BookPage {
+    layout: Layout,
+    book: BookView,
+    more: Vec<BookView>,
+    more_unavailable: Option<&'static str>,
+}
+
+impl BookPage {
+    /// `book`, with `more` of its category or, if they could not be fetched, a notice.
+    pub fn new(book: BookView, more: Result<Vec<BookView>, &'static str>) -> Self {
+        let (more, more_unavailable) = match more {
+            Ok(more) => (more, None),
+            Err(notice) => (Vec::new(), Some(notice)),
+        };
+        Self {
+            layout: Layout::default(),
+            book,
+            more,
+            more_unavailable,
+        }
+    }
+}
+
+/// The search page: a hint with no query, else a page of results.
+#[derive(Template, Debug)]
+#[template(path = "search.html")]
+pub struct SearchPage {
+    layout: Layout,
+    query: String,
+    page_token: String,
+    results: Option<SearchResults>,
+}
+
+impl SearchPage {
+    /// The page before anything is searched for.
+    pub fn hint() -> Self {
+        Self {
+            layout: Layout::default(),
+            query: String::new(),
+            page_token: String::new(),
+            results: None,
+        }
+    }
+
+    /// The page of `results` for `query` that `page_token` named (empty for the first).
+    pub fn results(query: String, page_token: String, results: SearchResults) -> Self {
+        Self {
+            layout: Layout::new(None, query.clone()),
+            query,
+            page_token,
+            results: Some(results),
+        }
+    }
+}
+
+/// A category's page: every book in it, a page at a time.
+#[derive(Template, Debug)]
+#[template(path = "category.html")]
+pub struct CategoryPage {
+    layout: Layout,
+    category: &'static Named,
+    page_token: String,
+    results: SearchResults,
+}
+
+impl CategoryPage {
+    /// The page of `category`'s `results` that `page_token` named (empty for the first).
+    pub fn new(category: &'static Named, page_token: String, results: SearchResults) -> Self {
+        Self {
+            layout: Layout::new(Some(category.category), String::new()),
+            category,
+            page_token,
+            results,
+        }
+    }
+}
+
 /// An error page.
 #[derive(Template, Debug)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
-    navigation: Navigation,
-    title: &'static str,
+    layout: Layout,
+    heading: &'static str,
     message: String,
 }
 
 impl ErrorPage {
-    /// A page titled `title` explaining `message`.
-    pub fn new(title: &'static str, message: String) -> Self {
+    /// A page headed `heading` explaining `message`.
+    pub fn new(heading: &'static str, message: String) -> Self {
         Self {
-            navigation: Navigation::new(None),
-            title,
+            layout: Layout::default(),
+            heading,
             message,
         }
     }

@@ -1,174 +1,68 @@
-//! The HTTP routes: the homepage (any category), a JSON API, and `/healthz`.
+//! The HTTP routes — pages, a JSON API, the favicon, `/healthz` — in one table. What the
+//! handlers share (the app state, reading a query string) is in `request.rs`, so handlers
+//! never import the router.
 //!
 //! | route | answers |
 //! |---|---|
-//! | `GET /?category=<slug>` | the homepage (default `mystery`); 400 page for an unknown category |
+//! | `GET /?category=<slug>` | the homepage: three recommendations (default `mystery`); 400 page for an unknown category; 200 with a notice when Recommendations is down |
+//! | `GET /books/{id}` | a book's page, with up to three more of its category; 404 page for an unknown, non-numeric or non-positive id; 503 page when Recommendations is down |
+//! | `GET /search?q=<words>&page_token=<t>` | books whose title or author has every word, a page at a time (`<a rel="next">`); a hint for no words; 400 page for a bad page token or more than 200 characters; 503 page when Recommendations is down |
+//! | `GET /categories/{slug}?page_token=<t>` | every book of a category, a page at a time; 404 page for an unknown slug; 400 for a bad page token; 503 when down |
+//! | `GET /favicon.svg`, `GET /favicon.ico` | the icon, cached for a year |
 //! | `GET /api/recommendations?category=<slug>&max_results=<1..50>` | JSON books; 400 / 503 JSON errors |
+//! | `GET /api/books/{id}` | JSON `{"book": …}`; 404 / 503 JSON errors |
+//! | `GET /api/search?q=<words>&category=<slug>&page_token=<t>` | JSON `{"books", "next_page_token", "total_size"}`; 400 / 503 JSON errors |
 //! | `GET /healthz` | `ok` while the process serves (it does not depend on Recommendations) |
+//! | any other path | 404 page (JSON under `/api/`); a known path with another method: 405 page with `Allow` |
 //!
-//! JSON answers are [`SafeJson`]: `<`, `>` and `&` written as `\u003c`, `\u003e`, `\u0026`, so no
-//! answer echoes markup from a query string.
+//! A query string that cannot be read (a field given twice, say) is a 400 on every route that
+//! reads one. JSON answers are [`SafeJson`](bookstore_layers::SafeJson): `<`, `>` and `&`
+//! written as `\u003c`, `\u003e`, `\u0026`, so no answer echoes markup from a query string.
 //!
 //! When Recommendations is down or slow the homepage still renders (200) with a notice, and
-//! recovers by itself when the service returns: the channel reconnects on the next call.
+//! every page recovers by itself when the service returns: the channel reconnects on the
+//! next call.
 
-use askama::Template;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::Router;
+use axum::http::{Method, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Extension, Router};
-use bookstore_layers::SafeJson;
-use bookstore_proto::recommendations::v1;
-use serde::Deserialize;
-use tower_http::request_id::RequestId;
 
-use crate::category;
-use crate::error::{Error, UNAVAILABLE_MESSAGE};
-use crate::pages::{ErrorPage, HomePage};
-use crate::upstream::{BookView, Recommendations};
-
-/// How many books the homepage shows, as in the tutorial.
-pub const HOMEPAGE_RESULTS: i32 = 3;
-/// The most books the JSON API returns in one answer.
-pub const MAX_API_RESULTS: i32 = 50;
-const DEFAULT_CATEGORY: v1::Category = v1::Category::Mystery;
-
-/// What every handler shares.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    /// The Recommendations client.
-    pub recommendations: Recommendations,
-}
+use crate::error::Error;
+use crate::request::AppState;
+use crate::respond::{ApiError, PageError};
+use crate::{api, assets, book, category_page, home, search};
 
 /// The marketplace's routes.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(homepage))
-        .route("/api/recommendations", get(api_recommendations))
+        .route("/", get(home::homepage))
+        .route("/books/{id}", get(book::book_page))
+        .route("/search", get(search::search_page))
+        .route("/categories/{slug}", get(category_page::category_page))
+        .route("/favicon.svg", get(assets::favicon_svg))
+        .route("/favicon.ico", get(assets::favicon_ico))
+        .route("/api/recommendations", get(api::recommendations))
+        .route("/api/books/{id}", get(api::book))
+        .route("/api/search", get(api::search))
         .route("/healthz", get(|| async { "ok\n" }))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
 }
 
-#[derive(Debug, Deserialize)]
-struct PageQuery {
-    category: Option<String>,
-    max_results: Option<String>,
-}
-
-fn category_of(query: &PageQuery) -> Result<v1::Category, Error> {
-    match query.category.as_deref() {
-        None | Some("") => Ok(DEFAULT_CATEGORY),
-        Some(slug) => category::from_slug(slug).ok_or_else(|| Error::UnknownCategory {
-            slug: slug.to_owned(),
-            known: category::named()
-                .iter()
-                .map(|named| named.slug.as_str())
-                .collect(),
-        }),
+/// Any path no route answers.
+async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError(Error::NoSuchPage).into_response()
+    } else {
+        PageError(Error::NoSuchPage).into_response()
     }
 }
 
-fn max_results_of(query: &PageQuery) -> Result<i32, Error> {
-    match query.max_results.as_deref() {
-        None | Some("") => Ok(HOMEPAGE_RESULTS),
-        Some(text) => text
-            .parse()
-            .ok()
-            .filter(|n| (1..=MAX_API_RESULTS).contains(n))
-            .ok_or_else(|| Error::BadMaxResults {
-                text: text.to_owned(),
-                max: MAX_API_RESULTS,
-            }),
-    }
-}
-
-fn parse_query(query: Result<Query<PageQuery>, QueryRejection>) -> Result<PageQuery, Error> {
-    query
-        .map(|Query(query)| query)
-        .map_err(|rejection| Error::BadQueryString(rejection.body_text()))
-}
-
-fn request_id(id: &Option<Extension<RequestId>>) -> Option<&str> {
-    id.as_ref()
-        .and_then(|Extension(id)| id.header_value().to_str().ok())
-}
-
-async fn homepage(
-    State(state): State<AppState>,
-    id: Option<Extension<RequestId>>,
-    query: Result<Query<PageQuery>, QueryRejection>,
-) -> Response {
-    let category = match parse_query(query).and_then(|query| category_of(&query)) {
-        Ok(category) => category,
-        Err(error) => return html_error(&error),
-    };
-    let page = match state
-        .recommendations
-        .recommend(category, HOMEPAGE_RESULTS, request_id(&id))
-        .await
-    {
-        Ok(books) => HomePage::new(category, books),
-        Err(_) => HomePage::unavailable(category, UNAVAILABLE_MESSAGE),
-    };
-    render(&page, StatusCode::OK)
-}
-
-#[derive(Debug, serde::Serialize)]
-struct ApiAnswer {
-    category: &'static str,
-    books: Vec<BookView>,
-}
-
-async fn api_recommendations(
-    State(state): State<AppState>,
-    id: Option<Extension<RequestId>>,
-    query: Result<Query<PageQuery>, QueryRejection>,
-) -> Response {
-    let answer = async {
-        let query = parse_query(query)?;
-        let category = category_of(&query)?;
-        let max_results = max_results_of(&query)?;
-        let books = state
-            .recommendations
-            .recommend(category, max_results, request_id(&id))
-            .await?;
-        Ok::<_, Error>(ApiAnswer {
-            category: category::names_of(category).map_or("", |named| named.slug.as_str()),
-            books,
-        })
-    };
-    match answer.await {
-        Ok(answer) => SafeJson(answer).into_response(),
-        Err(error) => {
-            let body = serde_json::json!({ "error": error.public_message() });
-            (error.status(), SafeJson(body)).into_response()
-        }
-    }
-}
-
-fn html_error(error: &Error) -> Response {
-    let title = match error.status() {
-        StatusCode::BAD_REQUEST => "That page does not exist",
-        _ => "Something went wrong",
-    };
-    render(
-        &ErrorPage::new(title, error.public_message()),
-        error.status(),
-    )
-}
-
-fn render(page: &impl Template, status: StatusCode) -> Response {
-    match page.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(error) => {
-            tracing::error!(%error, "rendering a page failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Error::from(error).public_message(),
-            )
-                .into_response()
-        }
-    }
+/// A known path asked with a method it does not take (axum adds the `Allow` header).
+async fn method_not_allowed(method: Method) -> PageError {
+    PageError(Error::MethodNotAllowed {
+        method: method.to_string(),
+    })
 }

@@ -1,106 +1,17 @@
 //! The marketplace against a real gRPC upstream on 127.0.0.1: a fake Recommendations service
-//! whose speed and availability each test controls.
+//! whose speed and availability each test controls — the tutorial's homepage, the JSON API,
+//! the security headers, degraded answers, request ids and metrics. (The other pages are in
+//! `pages.rs`.)
 
-use std::sync::{Arc, Mutex};
+mod support;
+
 use std::time::{Duration, Instant};
 
-use bookstore_client::UpstreamOptions;
-use bookstore_layers::Metrics;
 use bookstore_proto::recommendations::v1;
-use bookstore_proto::recommendations::v1::recommendations_service_server::{
-    RecommendationsService, RecommendationsServiceServer,
+use bookstore_serve::Listeners;
+use support::{
+    FakeRecommendations, assert_frame, free_port, get, start_marketplace, start_upstream, system,
 };
-use bookstore_serve::{GrpcServer, Listeners, ServeError, ServerSettings};
-use bookstore_testing::{Running, spawn, spawn_on};
-use marketplace::{Config, RunError};
-use tokio::net::TcpListener;
-use tonic::{Request, Response, Status};
-
-/// Answers with `max_results` made-up books of the requested category, after `delay`.
-#[derive(Clone, Default)]
-struct FakeRecommendations {
-    delay: Duration,
-    request_ids: Arc<Mutex<Vec<String>>>,
-}
-
-#[tonic::async_trait]
-impl RecommendationsService for FakeRecommendations {
-    async fn recommend(
-        &self,
-        request: Request<v1::RecommendRequest>,
-    ) -> Result<Response<v1::RecommendResponse>, Status> {
-        if let Some(id) = request.metadata().get("x-request-id") {
-            self.request_ids
-                .lock()
-                .unwrap()
-                .push(id.to_str().unwrap().to_owned());
-        }
-        tokio::time::sleep(self.delay).await;
-        let request = request.into_inner();
-        let books = (0..request.max_results)
-            .map(|i| v1::Book {
-                id: i.into(),
-                title: format!("Book {i} <of> category {}", request.category),
-                author: "An Author".into(),
-                category: request.category,
-                year: 2000,
-            })
-            .collect();
-        Ok(Response::new(v1::RecommendResponse { books }))
-    }
-
-    async fn list_categories(
-        &self,
-        _: Request<v1::ListCategoriesRequest>,
-    ) -> Result<Response<v1::ListCategoriesResponse>, Status> {
-        Ok(Response::new(v1::ListCategoriesResponse::default()))
-    }
-}
-
-/// The fake, served on the platform's gRPC server on `listeners`.
-fn start_upstream(listeners: Listeners, fake: FakeRecommendations) -> Running<ServeError> {
-    let server = GrpcServer::new(&ServerSettings::default(), &Metrics::new())
-        .add_service(RecommendationsServiceServer::new(fake));
-    spawn_on(listeners, |listeners, shutdown| {
-        server.serve(listeners, shutdown)
-    })
-}
-
-/// A port nothing listens on (yet).
-async fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start_marketplace(recommendations_port: u16) -> Running<RunError> {
-    let config = Config {
-        recommendations_host: "127.0.0.1".into(),
-        recommendations_port,
-        upstream: UpstreamOptions {
-            upstream_timeout: Duration::from_millis(300),
-            upstream_connect_timeout: Duration::from_millis(200),
-            ..UpstreamOptions::default()
-        },
-        ..Config::default()
-    };
-    spawn(|listeners, shutdown| marketplace::run(listeners, config, shutdown)).await
-}
-
-async fn get(base: &Running<RunError>, path: &str) -> (u16, String) {
-    let response = reqwest::get(format!("{}{path}", base.url())).await.unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
-}
-
-async fn system(fake: FakeRecommendations) -> (Running<ServeError>, Running<RunError>) {
-    let listeners = Listeners::ephemeral().await.unwrap();
-    let upstream = start_upstream(listeners, fake);
-    let web = start_marketplace(upstream.addr().port()).await;
-    (upstream, web)
-}
 
 #[tokio::test]
 async fn homepage_passes_the_tutorials_integration_test() {
@@ -110,12 +21,19 @@ async fn homepage_passes_the_tutorials_integration_test() {
     assert!(html.contains("<title>Online Books For You</title>"));
     assert_eq!(html.matches("<li>").count(), 3, "{html}");
     assert!(html.contains("<h1>Mystery books you may like</h1>"));
+    assert_frame(
+        &html,
+        "Online Books For You",
+        "Mystery books you may like",
+        3,
+    );
     // Titles are escaped: a title cannot inject markup.
     assert!(
-        html.contains("Book 0 &#60;of&#62; category 1")
-            || html.contains("Book 0 &lt;of&gt; category 1"),
+        html.contains("Book 1 &#60;of&#62; category 1")
+            || html.contains("Book 1 &lt;of&gt; category 1"),
         "{html}"
     );
+    assert!(!html.contains("<of>"), "{html}");
 }
 
 #[tokio::test]
@@ -141,7 +59,11 @@ async fn json_api_returns_books() {
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(json["category"], "fantasy");
     assert_eq!(json["books"].as_array().unwrap().len(), 5);
-    assert_eq!(json["books"][0]["author"], "An Author");
+    // Fantasy (4) holds books 4, 12, 20, …: the first, by Ed Eliot, was published in 1804.
+    assert_eq!(json["books"][0]["id"], 4);
+    assert_eq!(json["books"][0]["author"], "Ed Eliot");
+    assert_eq!(json["books"][0]["year"], 1804);
+    assert_eq!(json["books"][0]["category"], "fantasy");
 }
 
 #[tokio::test]
@@ -210,7 +132,7 @@ async fn every_response_carries_the_security_headers() {
         let policy = headers["content-security-policy"].to_str().unwrap();
         assert_eq!(
             policy,
-            "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
+            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; \
              form-action 'self'; frame-ancestors 'none'",
             "{path}"
         );
@@ -218,13 +140,36 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");
         assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
     }
-    // The policy allows what the pages use and nothing else: one inline style block, links.
-    let (_, html) = get(&web, "/").await;
-    assert_eq!(html.matches("<style>").count(), 1, "{html}");
-    for needs_more in [
-        "<script", "<img", "<link", "<form", "<iframe", "src=", "url(",
+    // The policy allows what the pages use and nothing else: one inline style block, inline
+    // styles and SVG, links and a form to the site itself, and its favicon.
+    for path in [
+        "/",
+        "/books/7",
+        "/search?q=archer",
+        "/categories/history",
+        "/nope",
     ] {
-        assert!(!html.contains(needs_more), "{needs_more} in {html}");
+        let (_, html) = get(&web, path).await;
+        assert_eq!(html.matches("<style>").count(), 1, "{html}");
+        for needs_more in [
+            "<script", "<img", "<iframe", "<object", "src=", "url(", "http",
+        ] {
+            assert!(!html.contains(needs_more), "{needs_more} in {path}: {html}");
+        }
+        assert_eq!(html.matches("<link").count(), 1, "{path}");
+        assert!(
+            html.contains(r#"<link rel="icon" href="/favicon.svg""#),
+            "{path}"
+        );
+        assert_eq!(html.matches("<form").count(), 1, "{path}");
+        assert_eq!(html.matches(" action=").count(), 1, "{path}");
+        assert!(html.contains(r#"action="/search""#), "{path}");
+        for attribute in html.split(" style=\"").skip(1) {
+            assert!(
+                attribute.starts_with("background-color: #"),
+                "{path}: {attribute}"
+            );
+        }
     }
 }
 

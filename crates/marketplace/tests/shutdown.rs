@@ -40,6 +40,21 @@ impl RecommendationsService for SlowRecommendations {
     ) -> Result<Response<v1::ListCategoriesResponse>, Status> {
         Ok(Response::new(v1::ListCategoriesResponse::default()))
     }
+
+    // The homepage calls only `Recommend`.
+    async fn get_book(
+        &self,
+        _: Request<v1::GetBookRequest>,
+    ) -> Result<Response<v1::GetBookResponse>, Status> {
+        Err(Status::unimplemented("not needed here"))
+    }
+
+    async fn search_books(
+        &self,
+        _: Request<v1::SearchBooksRequest>,
+    ) -> Result<Response<v1::SearchBooksResponse>, Status> {
+        Err(Status::unimplemented("not needed here"))
+    }
 }
 
 struct Process(Child);

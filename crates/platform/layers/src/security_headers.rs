@@ -9,14 +9,16 @@
 //! a route with other needs can say so where it is.
 //!
 //! The policy is what the pages need and no more: the pages (the marketplace's templates) are
-//! one document with an inline `<style>` block, links to themselves, no script, no image, no
-//! form. So `default-src 'none'` with `style-src 'unsafe-inline'` alone: styles cannot run
-//! script, and every value on a page is escaped by askama. (A hash of the style block would be
-//! tighter, but would tie this policy, which every web app shares, to one template of one app,
-//! and a page whose style was edited would quietly lose it.) `frame-ancestors 'none'` and its
-//! older spelling `X-Frame-Options: DENY` keep pages out of frames (clickjacking);
-//! `base-uri 'none'` keeps an injected `<base>` from moving relative links; `form-action 'self'`
-//! keeps any form posting to this site only.
+//! one document with an inline `<style>` block (and inline `style` attributes), inline SVG,
+//! links and a search form to themselves, a favicon from their own site, and no script. So
+//! `default-src 'none'`, with `img-src 'self'` for the favicon (browsers that apply the policy
+//! to it would otherwise refuse it and report an error) and `style-src 'unsafe-inline'`:
+//! styles cannot run script, and every value on a page is escaped by askama. (A hash of the
+//! style block would be tighter, but would tie this policy, which every web app shares, to one
+//! template of one app, and a page whose style was edited would quietly lose it.)
+//! `frame-ancestors 'none'` and its older spelling `X-Frame-Options: DENY` keep pages out of
+//! frames (clickjacking); `base-uri 'none'` keeps an injected `<base>` from moving relative
+//! links; `form-action 'self'` keeps any form posting to this site only.
 //!
 //! Written here rather than built from tower-http's `SetResponseHeaderLayer` (one per header):
 //! that would wrap the response future four times and look each header up twice (is it there?
@@ -36,7 +38,7 @@ use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 
 /// The Content-Security-Policy of every response.
-const POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; \
+const POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Every security header and its value.
@@ -130,5 +132,16 @@ mod tests {
             "a route's own value is kept"
         );
         assert_eq!(headers.len(), 4);
+    }
+
+    #[test]
+    fn the_policy_loads_no_script_and_images_only_from_the_site() {
+        let directives: Vec<&str> = POLICY.split("; ").collect();
+        assert_eq!(directives[0], "default-src 'none'");
+        assert!(directives.contains(&"img-src 'self'"), "{POLICY}");
+        assert!(
+            !POLICY.contains("script-src") && !POLICY.contains('*'),
+            "{POLICY}"
+        );
     }
 }

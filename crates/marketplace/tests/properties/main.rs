@@ -1,67 +1,37 @@
-//! Properties of the marketplace over generated input (proptest), against a fake
-//! Recommendations service on the platform's gRPC server: every request target — any path, any
-//! query string, well formed or not — gets the status the routes document (200 or 400, 404 off
-//! the routes; 503 from the JSON API only while Recommendations is down), with the books asked
-//! for on a 200; and arbitrary headers change nothing. `PROPTEST_CASES` sets the number of
-//! cases (`bench/fuzz.sh`).
+//! Properties of the marketplace over generated input (proptest), against the tests' fake
+//! Recommendations service (`support`) on the platform's gRPC server: every request target —
+//! any path, any query string, well formed or not — gets the status the routes document
+//! (`routes.rs`: 200, 400 or 404; 503 from the routes that need Recommendations while it is
+//! down, but never from the homepage), with the books asked for on a 200 from the JSON API;
+//! and arbitrary headers change nothing. `PROPTEST_CASES` sets the number of cases
+//! (`bench/fuzz.sh`). What the routes document is modelled in `documented`.
+
+mod documented;
+#[path = "../support/mod.rs"]
+mod support;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::http::Uri;
 use bookstore_client::UpstreamOptions;
-use bookstore_layers::Metrics;
-use bookstore_proto::recommendations::v1;
-use bookstore_proto::recommendations::v1::recommendations_service_server::{
-    RecommendationsService, RecommendationsServiceServer,
-};
-use bookstore_serve::{GrpcServer, Listeners, ServeError, ServerSettings};
+use bookstore_serve::{Listeners, ServeError};
 use bookstore_testing::{
-    FRAMING_HEADERS, Running, is_readable_target, percent_decoded, percent_encoded, property_cases,
-    property_runtime, raw_get, raw_http, spawn, spawn_on,
+    FRAMING_HEADERS, Running, is_readable_target, percent_encoded, property_cases,
+    property_runtime, raw_get, raw_http, spawn,
 };
+use documented::{Documented, documented, slugs};
 use marketplace::{Config, RunError};
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
+use support::{FakeRecommendations, start_upstream};
 use tokio::runtime::Runtime;
-use tonic::{Request, Response, Status};
 
 fn cases(ci_default: u32) -> ProptestConfig {
     ProptestConfig {
         // Failing inputs are kept as regular tests, not as regression files.
         failure_persistence: None,
         ..ProptestConfig::with_cases(property_cases(ci_default))
-    }
-}
-
-/// Answers with exactly `max_results` made-up books of the requested category.
-#[derive(Clone, Copy, Default)]
-struct FakeRecommendations;
-
-#[tonic::async_trait]
-impl RecommendationsService for FakeRecommendations {
-    async fn recommend(
-        &self,
-        request: Request<v1::RecommendRequest>,
-    ) -> Result<Response<v1::RecommendResponse>, Status> {
-        let request = request.into_inner();
-        let books = (0..request.max_results)
-            .map(|i| v1::Book {
-                id: i.into(),
-                title: format!("Book {i} <&> of category {}", request.category),
-                author: "An Author".into(),
-                category: request.category,
-                year: 2000,
-            })
-            .collect();
-        Ok(Response::new(v1::RecommendResponse { books }))
-    }
-
-    async fn list_categories(
-        &self,
-        _: Request<v1::ListCategoriesRequest>,
-    ) -> Result<Response<v1::ListCategoriesResponse>, Status> {
-        Ok(Response::new(v1::ListCategoriesResponse::default()))
     }
 }
 
@@ -79,13 +49,8 @@ impl System {
         let (web, upstream) = runtime.block_on(async {
             let listeners = Listeners::ephemeral().await.unwrap();
             let port = listeners.main_addr().port();
-            let upstream = upstream_up.then(|| {
-                let server = GrpcServer::new(&ServerSettings::default(), &Metrics::new())
-                    .add_service(RecommendationsServiceServer::new(FakeRecommendations));
-                spawn_on(listeners, |listeners, shutdown| {
-                    server.serve(listeners, shutdown)
-                })
-            });
+            let upstream =
+                upstream_up.then(|| start_upstream(listeners, FakeRecommendations::default()));
             // Down: the port was bound and released, so connections are refused at once.
             let config = Config {
                 recommendations_host: "127.0.0.1".into(),
@@ -106,91 +71,6 @@ impl System {
             _servers: (web, upstream),
             _runtime: runtime,
         }
-    }
-}
-
-/// The category slugs, from the API's enum: `CATEGORY_SCIENCE_FICTION` is `science_fiction`.
-fn slugs() -> Vec<String> {
-    (1..)
-        .map_while(|value| v1::Category::try_from(value).ok())
-        .map(|category| {
-            let name = category.as_str_name().trim_start_matches("CATEGORY_");
-            name.to_ascii_lowercase()
-        })
-        .collect()
-}
-
-/// A query string as `application/x-www-form-urlencoded` reads it: `&`-separated pairs, `+`
-/// for a space, `%XX` escapes, text that is not UTF-8 read with replacement characters.
-fn form_pairs(query: &str) -> Vec<(String, String)> {
-    let decoded = |text: &str| {
-        String::from_utf8_lossy(&percent_decoded(&text.replace('+', " "))).into_owned()
-    };
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (decoded(name), decoded(value))
-        })
-        .collect()
-}
-
-/// What the documentation promises for a request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Documented {
-    /// The homepage: 200 (with a notice if Recommendations is down).
-    Page,
-    /// This many books of this category as JSON: 200, or 503 if Recommendations is down.
-    Books(String, usize),
-    /// This status.
-    Status(u16),
-}
-
-/// `max_results` as documented: a whole number from 1 to 50 (an optional `+`, then digits).
-fn max_results(text: &str) -> Option<usize> {
-    let digits = text.strip_prefix('+').unwrap_or(text);
-    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
-        return None;
-    }
-    let significant = digits.trim_start_matches('0');
-    let value: usize = if significant.len() > 2 {
-        0
-    } else {
-        significant.parse().unwrap_or(0)
-    };
-    (1..=50).contains(&value).then_some(value)
-}
-
-/// What a GET of `path?query` answers.
-fn documented(path: &str, query: Option<&str>) -> Documented {
-    let pairs = form_pairs(query.unwrap_or(""));
-    let single = |name: &str| {
-        let mut values = pairs.iter().filter(|(key, _)| key == name).map(|(_, v)| v);
-        match (values.next(), values.next()) {
-            (_, Some(_)) => Err(()),
-            (value, None) => Ok(value.cloned().filter(|value| !value.is_empty())),
-        }
-    };
-    let (category, wanted) = match (path, single("category"), single("max_results")) {
-        ("/healthz" | "/metrics", _, _) => return Documented::Status(200),
-        ("/" | "/api/recommendations", Ok(category), Ok(wanted)) => (category, wanted),
-        // A field given twice: the query string is not understood.
-        ("/" | "/api/recommendations", _, _) => return Documented::Status(400),
-        _ => return Documented::Status(404),
-    };
-    let category = category.unwrap_or_else(|| "mystery".to_owned());
-    if !slugs().contains(&category) {
-        return Documented::Status(400);
-    }
-    if path == "/" {
-        return Documented::Page;
-    }
-    match wanted {
-        None => Documented::Books(category, 3),
-        Some(text) => max_results(&text).map_or(Documented::Status(400), |wanted| {
-            Documented::Books(category, wanted)
-        }),
     }
 }
 
@@ -229,6 +109,10 @@ fn check(
             );
         }
         Documented::Books(..) => prop_assert_eq!(status, 503, "{}", shown),
+        Documented::Calls(expected) if system.upstream_up => {
+            prop_assert_eq!(status, expected, "{}", shown);
+        }
+        Documented::Calls(_) => prop_assert_eq!(status, 503, "{}", shown),
         Documented::Status(expected) => prop_assert_eq!(status, expected, "{}", shown),
     }
     Ok(())
@@ -247,6 +131,20 @@ fn value() -> impl Strategy<Value = String> {
         2 => "[-A-Za-z0-9._~!$'()*+,;:@%/?]{0,16}",
         1 => any::<String>().prop_map(|text| percent_encoded(text.as_bytes())),
         1 => prop::collection::vec(any::<u8>(), 0..8).prop_map(|bytes| percent_encoded(&bytes)),
+        1 => prop::sample::select(vec!["archer", "Book+1", "harmless", "%20", "after+12%2F%26"])
+            .prop_map(str::to_owned),
+        1 => "[a-z ]{195,205}",
+    ]
+}
+
+/// A path segment: ids and slugs, in and out of range, encoded any way.
+fn path_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => (0..450i64).prop_map(|id| id.to_string()),
+        1 => (0..20i64).prop_map(|id| percent_encoded(id.to_string().as_bytes())),
+        1 => prop::sample::select(vec!["-1", "+3", "00", "1.5", "9223372036854775808"])
+            .prop_map(str::to_owned),
+        2 => value(),
     ]
 }
 
@@ -255,6 +153,8 @@ fn query() -> impl Strategy<Value = String> {
     let name = prop_oneof![
         3 => Just("category".to_owned()),
         3 => Just("max_results".to_owned()),
+        2 => Just("q".to_owned()),
+        2 => Just("page_token".to_owned()),
         1 => Just("ca%74egory".to_owned()),
         1 => "[a-z_]{1,8}",
     ];
@@ -274,8 +174,14 @@ fn target() -> impl Strategy<Value = String> {
     let path = prop_oneof![
         4 => Just("/".to_owned()),
         4 => Just("/api/recommendations".to_owned()),
-        1 => prop::sample::select(vec!["/healthz", "/metrics", "/api", "/api/recommendations/", "//"])
-            .prop_map(str::to_owned),
+        2 => prop::sample::select(vec!["/search", "/api/search"]).prop_map(str::to_owned),
+        3 => (prop::sample::select(vec!["/books/", "/api/books/", "/categories/"]), path_value())
+            .prop_map(|(route, value)| format!("{route}{value}")),
+        1 => prop::sample::select(vec![
+            "/healthz", "/metrics", "/api", "/api/recommendations/", "//", "/favicon.ico",
+            "/favicon.svg", "/books", "/books/", "/categories", "/search/", "/books/1/",
+        ])
+        .prop_map(str::to_owned),
         1 => prop::collection::vec("[-A-Za-z0-9._~!$&'()*+,;=:@%]{0,10}", 1..4)
             .prop_map(|parts| format!("/{}", parts.join("/"))),
     ];
