@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use bookstore_proto::legacy;
 use bookstore_proto::recommendations::v1;
+use bookstore_serve::{parse_duration, parse_positive_duration};
 use bookstore_tls::UpstreamTlsSettings;
 use clap::{Args, Parser, Subcommand};
 
@@ -76,17 +77,19 @@ pub enum Command {
         #[command(flatten)]
         load: LoadOptions,
     },
-    /// The nCr gateway: HTTP GET `{url}/api/ncr/{n}/{r}`.
+    // clap reads `{n}` in help text as a line break: the placeholders are written `<N>`, as
+    // clap writes the values of flags.
+    /// The nCr gateway: HTTP GET `<URL>/api/ncr/<N>/<R>`, "n choose r".
     Ncr {
         /// The gateway's base URL.
         #[arg(long, default_value = DEFAULT_NCR_URL)]
         url: String,
-        /// n.
-        #[arg(long, default_value_t = 20)]
-        n: u64,
-        /// r.
-        #[arg(long, default_value_t = 10)]
-        r: u64,
+        /// n of nCr: how many items to choose from (`-n` is --requests, as for every target).
+        #[arg(long = "ncr-n", value_name = "N", default_value_t = 20)]
+        ncr_n: u64,
+        /// r of nCr: how many of them to choose.
+        #[arg(long = "ncr-r", value_name = "R", default_value_t = 10)]
+        ncr_r: u64,
         /// How hard, for how long.
         #[command(flatten)]
         load: LoadOptions,
@@ -154,19 +157,20 @@ pub struct LoadOptions {
     pub rate: Option<f64>,
 
     /// How long to measure, after the warm-up (e.g. 10s, 500ms).
-    #[arg(short = 'd', long, default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(short = 'd', long, default_value = "10s", value_parser = parse_positive_duration)]
     pub duration: Duration,
 
-    /// Measure this many requests instead of a duration.
+    /// Measure this many requests instead of a duration (as `-n` in ab and h2load).
     #[arg(short = 'n', long, conflicts_with = "duration")]
     pub requests: Option<u64>,
 
-    /// Load sent before measuring starts and not counted (connections warm, caches filled).
-    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    /// Load sent before measuring starts and not counted (connections warm, caches filled);
+    /// `0s` for none. The progress line counts it apart from the measured requests.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub warmup: Duration,
 
     /// Longest one request may take before it counts as a `timeout` error.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = parse_positive_duration)]
     pub timeout: Duration,
 
     /// Name of this run in the report, the JSON and plots (default: the target's name).
@@ -177,7 +181,8 @@ pub struct LoadOptions {
     #[arg(long)]
     pub json: Option<PathBuf>,
 
-    /// Draws the latency-percentile curve as SVG to this file.
+    /// Draws the latency-percentile curve as SVG to this file (its path is printed after the
+    /// report).
     #[arg(long)]
     pub plot: Option<PathBuf>,
 
@@ -187,7 +192,7 @@ pub struct LoadOptions {
 
     /// Instead of a load test: retry one request until it succeeds (or this long has passed),
     /// print `{"ready_unix_us": ...}` and exit. For measuring a server's start-up time.
-    #[arg(long, value_parser = humantime::parse_duration)]
+    #[arg(long, value_parser = parse_positive_duration)]
     pub wait_ready: Option<Duration>,
 
     /// TLS to a gRPC target (`--upstream-ca`; with `--upstream-cert` and `--upstream-key`, e.g.
@@ -272,6 +277,82 @@ mod tests {
                 "{flag} is no longer a flag"
             );
         }
+    }
+
+    #[test]
+    fn requests_and_the_ncr_inputs_do_not_clash() {
+        let cli = parse(&["ncr", "-n", "500", "--ncr-n", "30", "--ncr-r", "7"]).unwrap();
+        let Command::Ncr {
+            ncr_n, ncr_r, load, ..
+        } = cli.command
+        else {
+            panic!("not ncr")
+        };
+        assert_eq!((ncr_n, ncr_r, load.requests), (30, 7, Some(500)));
+        let cli = parse(&["ncr", "--requests", "5"]).unwrap();
+        let Command::Ncr {
+            ncr_n, ncr_r, load, ..
+        } = cli.command
+        else {
+            panic!("not ncr")
+        };
+        assert_eq!((ncr_n, ncr_r, load.requests), (20, 10, Some(5)));
+        let error = parse(&["ncr", "--n", "5"]).unwrap_err().to_string();
+        assert!(error.contains("unexpected argument '--n'"), "{error}");
+    }
+
+    #[test]
+    fn help_shows_the_ncr_url_whole() {
+        let mut command = <Cli as clap::CommandFactory>::command();
+        let top = command.render_help().to_string();
+        assert!(
+            top.contains("HTTP GET `<URL>/api/ncr/<N>/<R>`, \"n choose r\"\n"),
+            "{top}"
+        );
+        let ncr = command
+            .find_subcommand_mut("ncr")
+            .unwrap()
+            .render_help()
+            .to_string();
+        assert!(ncr.contains("/api/ncr/<N>/<R>"), "{ncr}");
+        assert!(
+            ncr.contains("--ncr-n <N>") && ncr.contains("--ncr-r <R>"),
+            "{ncr}"
+        );
+        assert!(ncr.contains("-n, --requests <REQUESTS>"), "{ncr}");
+    }
+
+    #[test]
+    fn no_help_text_holds_what_clap_would_turn_into_a_line_break() {
+        let command = <Cli as clap::CommandFactory>::command();
+        for sub in std::iter::once(&command).chain(command.get_subcommands()) {
+            let about = sub.get_about().map(ToString::to_string).unwrap_or_default();
+            assert!(!about.contains("{n}"), "{}: {about}", sub.get_name());
+            for arg in sub.get_arguments() {
+                let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                assert!(!help.contains("{n}"), "{}: {help}", arg.get_id());
+            }
+        }
+    }
+
+    #[test]
+    fn durations_that_cannot_be_zero_are_refused_at_start() {
+        for flag in ["--duration", "--timeout", "--wait-ready"] {
+            let error = parse(&["health", flag, "0s"]).unwrap_err().to_string();
+            assert!(error.contains("must be more than zero"), "{flag}: {error}");
+        }
+        let error = parse(&["health", "--timeout", "banana"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("not a duration: use a number with a unit, such as 250ms, 2s or 1m"),
+            "{error}"
+        );
+        let Command::Health { load, .. } = parse(&["health", "--warmup", "0s"]).unwrap().command
+        else {
+            panic!("not health")
+        };
+        assert_eq!(load.warmup, Duration::ZERO, "no warm-up is a choice");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::task::LocalSet;
 
@@ -46,6 +46,8 @@ pub(crate) struct RunResult {
     /// CPU the whole loadgen process used during the run (user + system), if the platform
     /// says (Linux `/proc`).
     pub(crate) client_cpu: Option<Duration>,
+    /// When the load started (warm-up first), by the wall clock.
+    pub(crate) started: SystemTime,
 }
 
 /// Runs `plan` to the end, printing a progress line every second unless it is quiet.
@@ -99,6 +101,7 @@ pub(crate) fn run(plan: &Plan) -> Result<RunResult, Error> {
     }
 
     let cpu_before = process_cpu();
+    let started = SystemTime::now();
     let schedule = Schedule::new(Instant::now(), plan);
     for start_tx in start_txs {
         // A thread that died already is reported when joined.
@@ -151,6 +154,7 @@ pub(crate) fn run(plan: &Plan) -> Result<RunResult, Error> {
         recorder,
         elapsed,
         client_cpu,
+        started,
     })
 }
 
@@ -267,7 +271,8 @@ async fn stream_loop(
             }
         };
         let done = Instant::now();
-        shared.counters.finished(outcome.is_ok());
+        // Counted as the report records it, so the progress line and the summary agree.
+        shared.counters.finished(slot.measured, outcome.is_ok());
         if slot.measured {
             recorder
                 .borrow_mut()

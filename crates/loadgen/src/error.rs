@@ -72,14 +72,98 @@ pub enum Error {
     },
 }
 
-/// An error and its causes on one line (transport errors hide the useful part in `source`).
+/// An error and its causes on one line (transport errors hide the useful part in `source`),
+/// each said once: hyper and tonic wrap an error in one that displays the same words ("tcp
+/// connect error: tcp connect error: Connection refused"), so a cause the line already ends
+/// with is left out.
 pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let said = cause.to_string();
+        if !said.is_empty() && !text.ends_with(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error saying `text`, caused by `source`.
+    #[derive(Debug)]
+    struct Layer {
+        text: &'static str,
+        source: Option<Box<Layer>>,
+    }
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.text)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.source.as_deref().map(|s| s as _)
+        }
+    }
+
+    fn chain(texts: &[&'static str]) -> Layer {
+        texts
+            .iter()
+            .rev()
+            .fold(None, |source, text| {
+                Some(Layer {
+                    text,
+                    source: source.map(Box::new),
+                })
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn says_each_cause_once() {
+        let error = chain(&[
+            "transport error",
+            "tcp connect error",
+            "tcp connect error",
+            "Connection refused (os error 111)",
+        ]);
+        assert_eq!(
+            error_chain(&error),
+            "transport error: tcp connect error: Connection refused (os error 111)"
+        );
+        // A wrapper that already quotes its cause, and a cause with nothing to say.
+        let error = chain(&["dns error: no such host", "no such host", ""]);
+        assert_eq!(error_chain(&error), "dns error: no such host");
+        // Different causes all stay, in order.
+        let error = chain(&["a", "b", "c"]);
+        assert_eq!(error_chain(&error), "a: b: c");
+    }
+
+    #[test]
+    fn a_refused_connection_reads_as_one_line_without_repeats() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let error = runtime.block_on(async {
+            tonic::transport::Endpoint::from_static("http://127.0.0.1:1")
+                .connect()
+                .await
+                .unwrap_err()
+        });
+        let text = error_chain(&error);
+        // tonic says "tcp connect error" at two levels of the chain.
+        assert!(text.contains("tcp connect error"), "{text}");
+        let parts: Vec<&str> = text.split(": ").collect();
+        for pair in parts.windows(2) {
+            assert_ne!(pair[0], pair[1], "{text}");
+        }
+    }
 }

@@ -29,7 +29,8 @@
 //! - `stats`: the HDR histogram of latencies and the failures by kind
 //!   ([`LatencySummary`], [`CurvePoint`]);
 //! - `report`: the [`Report`], as text and JSON;
-//! - `plot`: the latency-by-percentile SVG;
+//! - `plot`: the latency-by-percentile SVG (log-scale latency, each run's parameters beside
+//!   its line), and [`Written`], where loadgen put a file;
 //! - `ready`: `--wait-ready`, the readiness probe ([`wait_ready`], [`Ready`]);
 //! - `error`: why loadgen could not run ([`Error`]).
 
@@ -47,7 +48,8 @@ mod schedule;
 mod stats;
 mod target;
 
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 pub use cli::{Cli, Command, LoadOptions, RecommendArgs};
 pub use error::Error;
@@ -63,30 +65,72 @@ pub fn run_load(plan: &Plan) -> Result<Report, Error> {
     Ok(Report::new(plan, &result))
 }
 
-/// Writes `reports` as one latency-percentile SVG plot.
-fn write_plot(path: &Path, title: &str, reports: &[Report]) -> Result<(), Error> {
+/// Writes `reports` as one latency-percentile SVG plot, each run's parameters beside its line.
+fn write_plot(path: &Path, title: &str, reports: &[Report]) -> Result<Written, Error> {
+    let contexts: Vec<String> = reports.iter().map(Report::context).collect();
     let series: Vec<plot::Series<'_>> = reports
         .iter()
-        .map(|report| plot::Series {
+        .zip(&contexts)
+        .map(|(report, context)| plot::Series {
             label: &report.label,
+            endpoint: &report.endpoint,
+            context,
             curve: &report.curve,
         })
         .collect();
     std::fs::write(path, plot::svg(title, &series)).map_err(|source| Error::File {
         path: path.to_owned(),
         source,
-    })
+    })?;
+    Ok(Written::new("plot", path))
+}
+
+/// A file loadgen wrote, and where: printed after the report, so a `--plot` or `--json` given
+/// a relative path is found again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// What it holds: `json` or `plot`.
+    pub kind: &'static str,
+    /// Where it is, absolute.
+    pub path: PathBuf,
+}
+
+impl Written {
+    /// `path` (made absolute against the working directory) holding `kind`.
+    fn new(kind: &'static str, path: &Path) -> Self {
+        Self {
+            kind,
+            path: std::path::absolute(path).unwrap_or_else(|_| path.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for Written {
+    /// A line in the report's layout: `  plot        /home/me/homepage.svg`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "  {:<11} {}", self.kind, self.path.display())
+    }
 }
 
 /// What the command line asked for: a load test's report, a readiness time, or a plot.
 #[derive(Debug)]
 pub enum Outcome {
     /// A load test ran.
-    Load(Box<Report>),
+    Load {
+        /// What it measured.
+        report: Box<Report>,
+        /// The files it wrote (`--json`, `--plot`).
+        written: Vec<Written>,
+    },
     /// `--wait-ready` saw the target answer.
     Ready(Ready),
     /// `plot` wrote its file.
-    Plotted,
+    Plotted {
+        /// The SVG.
+        written: Written,
+        /// How many runs it draws.
+        runs: usize,
+    },
 }
 
 /// Carries out a parsed command line: runs the test (or the readiness probe, or the plot) and
@@ -107,8 +151,13 @@ pub fn execute(cli: Cli) -> Result<Outcome, Error> {
             load,
         } => (TargetSpec::health(&addr, &service)?, load),
         Command::Homepage { url, load } => (TargetSpec::http("homepage", &url)?, load),
-        Command::Ncr { url, n, r, load } => {
-            let url = format!("{}/api/ncr/{n}/{r}", url.trim_end_matches('/'));
+        Command::Ncr {
+            url,
+            ncr_n,
+            ncr_r,
+            load,
+        } => {
+            let url = format!("{}/api/ncr/{ncr_n}/{ncr_r}", url.trim_end_matches('/'));
             (TargetSpec::http("ncr", &url)?, load)
         }
         Command::Http { url, load } => (TargetSpec::http("http", &url)?, load),
@@ -117,8 +166,11 @@ pub fn execute(cli: Cli) -> Result<Outcome, Error> {
                 .iter()
                 .map(|path| Report::read_json(path))
                 .collect::<Result<Vec<_>, _>>()?;
-            write_plot(&out, &title, &reports)?;
-            return Ok(Outcome::Plotted);
+            let written = write_plot(&out, &title, &reports)?;
+            return Ok(Outcome::Plotted {
+                written,
+                runs: reports.len(),
+            });
         }
     };
     let plan = load.plan(target)?;
@@ -126,15 +178,20 @@ pub fn execute(cli: Cli) -> Result<Outcome, Error> {
         return wait_ready(&plan.target, timeout).map(Outcome::Ready);
     }
     let report = run_load(&plan)?;
+    let mut written = Vec::new();
     if let Some(path) = &load.json {
         report.write_json(path)?;
+        written.push(Written::new("json", path));
     }
     if let Some(path) = &load.plot {
-        write_plot(
+        written.push(write_plot(
             path,
-            &format!("{} latency", report.label),
+            &format!("{} latency by percentile", report.label),
             std::slice::from_ref(&report),
-        )?;
+        )?);
     }
-    Ok(Outcome::Load(Box::new(report)))
+    Ok(Outcome::Load {
+        report: Box::new(report),
+        written,
+    })
 }

@@ -8,8 +8,11 @@ use loadgen::{Cli, Outcome};
 
 fn main() -> ExitCode {
     match loadgen::execute(Cli::parse()) {
-        Ok(Outcome::Load(report)) => {
+        Ok(Outcome::Load { report, written }) => {
             print!("{report}");
+            for file in written {
+                println!("{file}");
+            }
             if report.failed() > 0 || report.requests == 0 {
                 ExitCode::FAILURE
             } else {
@@ -23,7 +26,14 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Ok(Outcome::Plotted) => ExitCode::SUCCESS,
+        Ok(Outcome::Plotted { written, runs }) => {
+            let runs = match runs {
+                1 => "1 run".to_owned(),
+                runs => format!("{runs} runs"),
+            };
+            println!("wrote {runs} to {}", written.path.display());
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("loadgen: {error}");
             ExitCode::from(2)

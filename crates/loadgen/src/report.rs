@@ -17,6 +17,10 @@ use crate::stats::{CurvePoint, LatencySummary};
 pub struct Report {
     /// Name of the run (`--label`, or the target's name).
     pub label: String,
+    /// When the load started, warm-up first: RFC 3339, UTC, to the second. Absent from
+    /// results written before loadgen recorded it.
+    #[serde(default)]
+    pub started_at: Option<String>,
     /// Target kind: `recommend-legacy`, `recommend-v1`, `health`, `homepage`, `ncr`, `http`.
     pub target: String,
     /// Address or URL.
@@ -60,6 +64,7 @@ impl Report {
         let errors = result.recorder.failures();
         Self {
             label: plan.label.clone(),
+            started_at: Some(humantime::format_rfc3339_seconds(result.started).to_string()),
             target: plan.target.name().to_owned(),
             endpoint: plan.target.endpoint(),
             connections: plan.connections,
@@ -91,6 +96,34 @@ impl Report {
         self.requests - self.ok
     }
 
+    /// How the run was made, on one line (for a plot's legend, under the label and endpoint):
+    /// how much load, for how long and when — `10 connections × 1 in flight · closed loop ·
+    /// 1001 requests in 2.00 s after 1.00 s warm-up · 2025-06-01T12:00:00Z`.
+    pub fn context(&self) -> String {
+        let mut parts = vec![
+            format!(
+                "{} × {} in flight",
+                plural(self.connections, "connection"),
+                self.concurrency
+            ),
+            self.mode(),
+            format!(
+                "{} requests in {:.2} s after {:.2} s warm-up",
+                self.requests, self.elapsed_s, self.warmup_s
+            ),
+        ];
+        parts.extend(self.started_at.clone());
+        parts.join(" · ")
+    }
+
+    /// Closed loop, or open at a rate.
+    fn mode(&self) -> String {
+        match self.rate {
+            Some(rate) => format!("open loop at {rate} req/s"),
+            None => "closed loop".to_owned(),
+        }
+    }
+
     /// Writes the report as pretty JSON.
     pub fn write_json(&self, path: &Path) -> Result<(), Error> {
         let json = serde_json::to_string_pretty(self).expect("a report always serializes");
@@ -115,11 +148,7 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-        let mode = match self.rate {
-            Some(rate) => format!("open loop at {rate} req/s"),
-            None => "closed loop".to_owned(),
-        };
+        let mode = self.mode();
         writeln!(f, "{} -> {}", self.label, self.endpoint)?;
         writeln!(
             f,
@@ -171,6 +200,11 @@ impl fmt::Display for Report {
     }
 }
 
+/// `n word`, with an `s` unless `n` is 1.
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 /// A latency in microseconds, in the unit that reads best.
 fn latency(us: f64) -> String {
     if us < 1_000.0 {
@@ -214,6 +248,7 @@ mod tests {
             recorder,
             elapsed: Duration::from_secs(2),
             client_cpu: Some(Duration::from_millis(100)),
+            started: std::time::UNIX_EPOCH + Duration::from_secs(1_748_779_200),
         };
         Report::new(&plan, &result)
     }
@@ -262,6 +297,38 @@ mod tests {
         ] {
             assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
         }
+    }
+
+    #[test]
+    fn the_context_says_how_hard_how_long_and_when() {
+        let report = sample();
+        assert_eq!(report.started_at.as_deref(), Some("2025-06-01T12:00:00Z"));
+        assert_eq!(
+            report.context(),
+            "10 connections × 1 in flight · closed loop · \
+             1001 requests in 2.00 s after 1.00 s warm-up · 2025-06-01T12:00:00Z"
+        );
+        let open = Report {
+            rate: Some(500.0),
+            connections: 1,
+            started_at: None,
+            ..report
+        };
+        assert!(
+            open.context()
+                .contains("1 connection × 1 in flight · open loop at 500 req/s · "),
+            "{}",
+            open.context()
+        );
+        assert!(open.context().ends_with("warm-up"), "{}", open.context());
+    }
+
+    #[test]
+    fn results_written_before_the_start_time_was_kept_still_read() {
+        let mut json = serde_json::to_value(sample()).unwrap();
+        json.as_object_mut().unwrap().remove("started_at");
+        let report: Report = serde_json::from_value(json).unwrap();
+        assert_eq!(report.started_at, None);
     }
 
     #[test]

@@ -101,7 +101,143 @@ async fn the_binary_loads_the_ceiling_for_a_second_without_errors() {
     assert_eq!((report.connections, report.concurrency), (2, 4));
     assert!(report.latency.p50_us > 0.0 && report.latency.p50_us <= report.latency.p99_us);
     assert!(report.elapsed_s >= 1.0);
-    assert!(std::fs::read_to_string(&svg).unwrap().contains("<polyline"));
+    let plot = std::fs::read_to_string(&svg).unwrap();
+    assert!(plot.contains("<polyline"));
+    assert!(plot.contains("latency (log scale)"), "{plot}");
+    assert!(
+        plot.contains(&report.context()),
+        "no run parameters in the plot"
+    );
+
+    // Where the files went, after the report.
+    assert!(
+        stdout.contains(&format!("\n  json        {}\n", json.display())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("\n  plot        {}\n", svg.display())),
+        "{stdout}"
+    );
+    // The last progress line counts what the summary counts, the warm-up apart.
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.contains(" done "), "{stderr}");
+    assert!(
+        last.contains(&format!(" {} requests (0 failed)", report.requests)),
+        "last progress line {last:?}, summary {} requests",
+        report.requests
+    );
+    assert!(last.contains(" warm-up (0 failed), not counted"), "{last}");
+    assert!(
+        stdout.contains(&format!(
+            "requests    {} ({} ok, 0 failed)",
+            report.requests, report.ok
+        )),
+        "{stdout}"
+    );
+}
+
+/// Runs the loadgen binary with `args` off the async runtime.
+async fn loadgen(args: Vec<String>) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_loadgen"))
+            .args(args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_and_summary_count_the_same_requests() {
+    let addr = ceiling().await;
+    let args = [
+        "recommend-legacy",
+        "--addr",
+        &format!("http://{addr}"),
+        "-n",
+        "300",
+        "--warmup",
+        "1200ms",
+    ];
+    let output = loadgen(args.iter().map(|arg| (*arg).to_owned()).collect()).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    // A second into the warm-up: warm-up requests only, none measured yet.
+    let warming = lines
+        .iter()
+        .find(|line| line.contains("warm-up  "))
+        .unwrap();
+    assert!(warming.contains(" 0 requests (0 failed)  + "), "{stderr}");
+    let last = lines.last().unwrap();
+    assert!(last.contains(" 300 requests (0 failed)  + "), "{stderr}");
+    assert!(
+        stdout.contains("requests    300 (300 ok, 0 failed)"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plot_command_says_where_it_wrote() {
+    let addr = web_app().await;
+    let target = TargetSpec::http("http", &format!("http://{addr}/ok")).unwrap();
+    let report = run(plan(target, 1, Stop::Count(50))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("run.json");
+    report.write_json(&json).unwrap();
+    let out = dir.path().join("both.svg");
+    let output = loadgen(vec![
+        "plot".into(),
+        "--out".into(),
+        out.display().to_string(),
+        json.display().to_string(),
+        json.display().to_string(),
+    ])
+    .await;
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("wrote 2 runs to {}\n", out.display())
+    );
+    let svg = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(svg.matches("<polyline").count(), 2);
+    assert!(
+        svg.contains(report.started_at.as_deref().unwrap()),
+        "no date"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connection_is_one_line_saying_each_cause_once() {
+    // A port nothing listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = loadgen(vec![
+        "health".into(),
+        "--addr".into(),
+        format!("http://127.0.0.1:{port}"),
+        "-n".into(),
+        "1".into(),
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "loadgen: cannot connect to http://127.0.0.1:{port}/: "
+        )),
+        "{stderr}"
+    );
+    let causes: Vec<&str> = stderr.trim_end().split(": ").collect();
+    for pair in causes.windows(2) {
+        assert_ne!(pair[0], pair[1], "a cause said twice: {stderr}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

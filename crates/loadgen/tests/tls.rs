@@ -125,7 +125,7 @@ async fn the_platform_upstream_tls_flags_reach_the_target() {
         .await
         .unwrap()
         .unwrap();
-    let Outcome::Load(report) = outcome else {
+    let Outcome::Load { report, .. } = outcome else {
         panic!("not a load test: {outcome:?}")
     };
     assert_eq!(report.requests, 50, "{report:?}");
