@@ -1,11 +1,14 @@
-//! The Online Books For You launcher.
+//! The Online Books For You launcher and command-line client.
 //!
 //! `bookstore up` runs every service of the system in one process, on the same ports and with
 //! the same code as their own binaries, so a newcomer sees the whole system with one command
 //! and no external services. Ctrl+C (or SIGTERM) shuts everything down gracefully; a second
-//! one exits at once.
+//! one exits at once. `bookstore recommend`, `factorial`, `ncr` and `health` call the running
+//! system ([`cli`]); `serve` runs one service alone; `certs` writes development certificates;
+//! `demo` calls the demo service.
 
 pub mod certs;
+pub mod cli;
 pub mod serve;
 pub mod up;
 
@@ -16,7 +19,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "bookstore",
     version,
-    about = "Runs Online Books For You locally."
+    about = "Runs Online Books For You locally, and calls its services."
 )]
 pub struct Cli {
     /// What to do.
@@ -36,14 +39,33 @@ pub enum Command {
     Certs(certs::CertsArgs),
     /// Calls the demo service: unary, bidirectional, server- or client-streaming.
     Demo(demo_client::ClientArgs),
+    /// Calls to the system's services.
+    #[command(flatten)]
+    Client(cli::Client),
 }
 
 /// Why the launcher failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A listener could not be bound (a port already in use, say).
-    #[error(transparent)]
-    Bind(#[from] bookstore_serve::ServeError),
+    /// A port could not be listened on (already in use, say); says which setting moves it.
+    #[error(
+        "{service} cannot listen on {addr}{purpose}: {reason} — set {env} (or {flag}) to a free \
+         port"
+    )]
+    Listen {
+        /// The service.
+        service: &'static str,
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// What the port is for, when not the service's own traffic: " (metrics and health)".
+        purpose: &'static str,
+        /// Why it could not.
+        reason: String,
+        /// The flag that moves it, e.g. `--marketplace-port`.
+        flag: String,
+        /// The variable that moves it, e.g. `MARKETPLACE_PORT`.
+        env: String,
+    },
     /// A demo call failed.
     #[error(transparent)]
     Demo(#[from] demo_client::ClientError),

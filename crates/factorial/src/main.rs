@@ -2,12 +2,11 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use factorial::Config;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = Config::parse();
+    let config: Config = bookstore_serve::parse_args();
     bookstore_serve::run_service(config.serve.clone(), |listeners, shutdown| {
         factorial::run(listeners, config, shutdown)
     })

@@ -2,13 +2,12 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use interop::cases::{NAMES, run_named};
 use interop::client::{Args, Clients};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = bookstore_serve::parse_args();
     if args.list {
         for name in NAMES {
             println!("{name}");

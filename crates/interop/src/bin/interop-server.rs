@@ -2,12 +2,11 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use interop::server::{Config, run};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = match Config::parse().checked() {
+    let config = match bookstore_serve::parse_args::<Config>().checked() {
         Ok(config) => config,
         Err(message) => {
             eprintln!("interop-server: {message}");

@@ -6,6 +6,10 @@
 //! `grpc-timeout`, enforced locally too), and the channel records `grpc_client_*` metrics.
 //! With `--upstream-load-balance`, the channel spreads calls over every address the host
 //! resolves to (see `crate::balance`).
+//!
+//! The upstream flags' durations refuse zero (a zero deadline fails every call, a zero connect
+//! timeout every connection, a zero resolve interval spins), with the servers' parser and
+//! words: see [`parse_positive_duration`].
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,7 +26,6 @@ use bookstore_layers::{
     Metrics, REQUEST_ID_HEADER,
 };
 use bookstore_tls::{ClientTls, UpstreamTlsSettings};
-use humantime::parse_duration;
 
 use crate::balance::{DnsResolver, Resolve, balanced_channel};
 use crate::deadline::{ClientDeadline, ClientDeadlineLayer};
@@ -61,15 +64,49 @@ pub struct UpstreamConfig {
     pub resolve_interval: Duration,
 }
 
+/// What a duration looks like, at the end of every duration error.
+const DURATION_FORMS: &str = "use a number with a unit, such as 250ms, 2s or 1m";
+
+/// Parses a duration flag that must be more than zero (humantime's syntax: `250ms`, `2s`,
+/// `1m 30s`); the error is what clap prints after the flag and its value.
+///
+/// The same answers, in the same words, as `bookstore_serve::parse_positive_duration`, which
+/// every server's duration flag uses (a test holds the two together): repeated here only
+/// because this crate does not depend on `bookstore-serve`.
+fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+    use humantime::DurationError as Humantime;
+    match humantime::parse_duration(text) {
+        Ok(duration) if duration.is_zero() => {
+            Err("must be more than zero, such as 250ms, 2s or 1m".to_owned())
+        }
+        Ok(duration) => Ok(duration),
+        Err(error) => {
+            // humantime's own words name byte offsets ("expected number at 0").
+            let problem = match error {
+                Humantime::Empty => "no duration given".to_owned(),
+                Humantime::InvalidCharacter(_) | Humantime::NumberExpected(_) => {
+                    "not a duration".to_owned()
+                }
+                Humantime::UnknownUnit { unit, value, .. } if unit.is_empty() => {
+                    format!("no unit after {value}")
+                }
+                Humantime::UnknownUnit { unit, .. } => format!("unknown unit '{unit}'"),
+                Humantime::NumberOverflow => "too long, or finer than a nanosecond".to_owned(),
+            };
+            Err(format!("{problem}: {DURATION_FORMS}"))
+        }
+    }
+}
+
 /// Timeouts of calls to an upstream, as flags each web app flattens into its config.
 #[derive(Args, Clone, Debug, PartialEq, Eq)]
 pub struct UpstreamOptions {
     /// Deadline of every call to the upstream service.
-    #[arg(long, env = "UPSTREAM_TIMEOUT", default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, env = "UPSTREAM_TIMEOUT", default_value = "1s", value_parser = parse_positive_duration)]
     pub upstream_timeout: Duration,
 
     /// Longest a connection attempt to the upstream service may take.
-    #[arg(long, env = "UPSTREAM_CONNECT_TIMEOUT", default_value = "500ms", value_parser = parse_duration)]
+    #[arg(long, env = "UPSTREAM_CONNECT_TIMEOUT", default_value = "500ms", value_parser = parse_positive_duration)]
     pub upstream_connect_timeout: Duration,
 
     /// Spread calls over every address the upstream host resolves to, re-resolving and
@@ -79,7 +116,7 @@ pub struct UpstreamOptions {
     pub upstream_load_balance: bool,
 
     /// How often the upstream host is re-resolved when load balancing.
-    #[arg(long, env = "UPSTREAM_RESOLVE_INTERVAL", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, env = "UPSTREAM_RESOLVE_INTERVAL", default_value = "5s", value_parser = parse_positive_duration)]
     pub upstream_resolve_interval: Duration,
 }
 
@@ -245,6 +282,67 @@ mod tests {
         );
         assert!(
             UpstreamConfig::from_settings("Factorial", "fact", 1, &options, &plaintext).is_ok()
+        );
+    }
+
+    #[test]
+    fn duration_flags_read_and_refuse_exactly_as_the_servers_do() {
+        for text in [
+            "250ms",
+            "2s",
+            "1m 30s",
+            "1.5s",
+            "1ns",
+            "0s",
+            "0",
+            "0ms",
+            "",
+            "banana",
+            "5",
+            "5 parsecs",
+            "-1s",
+            "99999999999999999999s",
+        ] {
+            let servers =
+                bookstore_serve::parse_positive_duration(text).map_err(|error| error.to_string());
+            assert_eq!(parse_positive_duration(text), servers, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn zero_or_unreadable_upstream_durations_are_refused_at_start() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            upstream: UpstreamOptions,
+        }
+        let parse = |args: &[&str]| {
+            <Cli as clap::Parser>::try_parse_from(
+                std::iter::once("web").chain(args.iter().copied()),
+            )
+        };
+        for flag in [
+            "--upstream-timeout",
+            "--upstream-connect-timeout",
+            "--upstream-resolve-interval",
+        ] {
+            let error = parse(&[flag, "0s"]).err().unwrap().to_string();
+            assert!(error.contains("must be more than zero"), "{flag}: {error}");
+            let error = parse(&[flag, "banana"]).err().unwrap().to_string();
+            assert!(
+                error.contains(&format!("invalid value 'banana' for '{flag} <"))
+                    && error.contains(
+                        "not a duration: use a number with a unit, such as 250ms, 2s or 1m"
+                    ),
+                "{flag}: {error}"
+            );
+        }
+        let cli = parse(&["--upstream-timeout", "250ms"]).unwrap();
+        assert_eq!(cli.upstream.upstream_timeout, Duration::from_millis(250));
+        assert_eq!(
+            parse(&[]).unwrap().upstream,
+            UpstreamOptions::default(),
+            "the defaults are the documented ones"
         );
     }
 

@@ -25,11 +25,18 @@
 //!     serve: GrpcServeArgs<Recommendations>,
 //! }
 //! ```
+//!
+//! `grpc` holds [`GrpcServeArgs`], and where a gRPC service's admin port is read from.
 
+mod grpc;
+
+use std::collections::BTreeSet;
 use std::marker::PhantomData;
+use std::sync::{Mutex, PoisonError};
 
-use bookstore_tls::TlsSettings;
 use clap::Args;
+
+pub use self::grpc::{GrpcServeArgs, SHARED_METRICS_PORT_ENV};
 
 use crate::error::ServeError;
 use crate::listeners::Listeners;
@@ -53,48 +60,37 @@ pub trait ServiceDefaults: Clone + std::fmt::Debug + Default + Send + Sync + 'st
 pub trait GrpcServiceDefaults: ServiceDefaults {
     /// The admin (`/metrics`, `/healthz`) port when not told otherwise.
     const DEFAULT_METRICS_PORT: u16;
-}
 
-/// How a gRPC service serves: address, ports, limits and TLS.
-#[derive(Args, Clone, Debug, PartialEq, Eq)]
-pub struct GrpcServeArgs<S: GrpcServiceDefaults> {
-    /// Address to listen on.
-    #[arg(long, env = "BIND_HOST", default_value = DEFAULT_HOST)]
-    pub host: String,
-
-    /// gRPC port.
-    #[arg(long, env = S::PORT_ENV, default_value_t = S::DEFAULT_PORT)]
-    pub port: u16,
-
-    /// Port of the admin endpoint serving Prometheus metrics at /metrics and /healthz.
-    #[arg(long, env = "METRICS_PORT", default_value_t = S::DEFAULT_METRICS_PORT)]
-    pub metrics_port: u16,
-
-    /// Limits and shutdown.
-    #[command(flatten)]
-    pub server: ServerSettings,
-
-    /// TLS or mutual TLS on the gRPC port.
-    #[command(flatten)]
-    pub tls: TlsSettings,
-
-    /// Which service these flags are for: a marker, with nothing to set (public so that
-    /// `..Default::default()` works outside this crate).
-    #[arg(skip)]
-    pub service: PhantomData<S>,
-}
-
-impl<S: GrpcServiceDefaults> Default for GrpcServeArgs<S> {
-    fn default() -> Self {
-        Self {
-            host: DEFAULT_HOST.to_owned(),
-            port: S::DEFAULT_PORT,
-            metrics_port: S::DEFAULT_METRICS_PORT,
-            server: ServerSettings::default(),
-            tls: TlsSettings::default(),
-            service: PhantomData,
-        }
+    /// The environment variable of its admin port, read before the shared
+    /// [`SHARED_METRICS_PORT_ENV`]: by default its port's variable with `_PORT` made
+    /// `_METRICS_PORT` (`RECOMMENDATIONS_PORT` → `RECOMMENDATIONS_METRICS_PORT`), so every
+    /// service has one without naming it.
+    fn metrics_port_env() -> &'static str {
+        metrics_port_env_for(Self::PORT_ENV)
     }
+}
+
+/// `RECOMMENDATIONS_PORT` → `RECOMMENDATIONS_METRICS_PORT`.
+fn metrics_port_env_for(port_env: &'static str) -> &'static str {
+    let stem = port_env.strip_suffix("_PORT").unwrap_or(port_env);
+    kept(format!("{stem}_METRICS_PORT"))
+}
+
+/// `text` as the `&'static str` clap wants for names and defaults, made once per distinct
+/// text and kept for the life of the process (a few bytes per service).
+///
+/// Defaults go through here rather than `default_value_t`, which clap keeps in a `static`
+/// inside the generic `augment_args` — one `static` shared by every service type, so that in a
+/// program holding several services (`bookstore serve`) each defaulted to the port of the first.
+fn kept(text: String) -> &'static str {
+    static TEXTS: Mutex<BTreeSet<&str>> = Mutex::new(BTreeSet::new());
+    let mut texts = TEXTS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(text) = texts.get(text.as_str()) {
+        return text;
+    }
+    let text: &'static str = Box::leak(text.into_boxed_str());
+    texts.insert(text);
+    text
 }
 
 /// How a web app serves: address, port and limits (it serves `/metrics` on its own port).
@@ -105,7 +101,7 @@ pub struct HttpServeArgs<S: ServiceDefaults> {
     pub host: String,
 
     /// HTTP port (pages, the JSON API and /metrics).
-    #[arg(long, env = S::PORT_ENV, default_value_t = S::DEFAULT_PORT)]
+    #[arg(long, env = S::PORT_ENV, default_value = kept(S::DEFAULT_PORT.to_string()))]
     pub port: u16,
 
     /// Limits and shutdown.
@@ -184,6 +180,57 @@ mod tests {
 
     impl GrpcServiceDefaults for Example {
         const DEFAULT_METRICS_PORT: u16 = 6101;
+    }
+
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    struct Other;
+
+    impl ServiceDefaults for Other {
+        const NAME: &'static str = "other";
+        const PORT_ENV: &'static str = "BOOKSTORE_TEST_OTHER_PORT";
+        const DEFAULT_PORT: u16 = 6200;
+    }
+
+    impl GrpcServiceDefaults for Other {
+        const DEFAULT_METRICS_PORT: u16 = 6201;
+    }
+
+    /// Services in one program, as `bookstore serve` holds five.
+    #[derive(Parser, Debug)]
+    enum Services {
+        Example(GrpcCli),
+        OtherGrpc {
+            #[command(flatten)]
+            serve: GrpcServeArgs<Other>,
+        },
+        OtherHttp {
+            #[command(flatten)]
+            serve: HttpServeArgs<Other>,
+        },
+    }
+
+    #[test]
+    fn services_in_one_program_keep_their_own_defaults() {
+        let parse = |name| Services::try_parse_from(["services", name]).unwrap();
+        let Services::Example(example) = parse("example") else {
+            panic!("example");
+        };
+        assert_eq!(
+            (example.serve.port, example.serve.metrics_port),
+            (6100, 6101)
+        );
+        let Services::OtherGrpc { serve } = parse("other-grpc") else {
+            panic!("other-grpc");
+        };
+        assert_eq!((serve.port, serve.metrics_port), (6200, 6201));
+        let Services::OtherHttp { serve } = parse("other-http") else {
+            panic!("other-http");
+        };
+        assert_eq!(serve.port, 6200);
+        assert_eq!(
+            HttpCli::try_parse_from(["example"]).unwrap().serve.port,
+            6100
+        );
     }
 
     #[derive(Parser, Debug)]

@@ -3,7 +3,8 @@
 //! graceful shutdown that drains with a deadline.
 //!
 //! **Running a service binary**: `process` ([`run_service`]: logging, signals, listeners,
-//! exit status), `args` ([`GrpcServeArgs`], [`HttpServeArgs`]: the flags every service
+//! exit status), `command_line` ([`parse_args`]: errors that name the flag or variable at
+//! fault), `args` ([`GrpcServeArgs`], [`HttpServeArgs`]: the flags every service
 //! shares), `settings` ([`ServerSettings`]: limits and shutdown), `listeners`
 //! ([`Listeners`]), `shutdown` ([`Shutdown`]: SIGTERM/SIGINT), `error` ([`ServeError`]: why a
 //! server could not run).
@@ -26,6 +27,7 @@
 
 mod admin;
 mod args;
+mod command_line;
 mod connection;
 mod drain;
 mod error;
@@ -44,12 +46,18 @@ mod shutdown;
 mod tls_accept;
 mod tls_reload;
 
-pub use args::{GrpcServeArgs, GrpcServiceDefaults, HttpServeArgs, ServeArgs, ServiceDefaults};
+pub use args::{
+    GrpcServeArgs, GrpcServiceDefaults, HttpServeArgs, SHARED_METRICS_PORT_ENV, ServeArgs,
+    ServiceDefaults,
+};
+pub use command_line::{parse_args, try_parse_args_from};
 pub use error::ServeError;
 pub use grpc_server::GrpcServer;
 pub use http_server::serve_http;
 pub use listeners::Listeners;
 pub use process::{exit_status, run_service};
 pub use server_threads::{Serve, ServerThreads, ThreadConnections};
-pub use settings::{ConnectionSettings, ServerSettings, parse_duration};
+pub use settings::{
+    ConnectionSettings, DurationError, ServerSettings, parse_duration, parse_positive_duration,
+};
 pub use shutdown::{Shutdown, ShutdownSignal};

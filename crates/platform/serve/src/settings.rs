@@ -30,9 +30,59 @@ pub(crate) const DEFAULT_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
 /// Default time a keepalive ping may go unanswered before the connection is closed.
 pub(crate) const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Parses durations such as `30s`, `500ms` or `2m`.
-pub fn parse_duration(text: &str) -> Result<Duration, humantime::DurationError> {
-    humantime::parse_duration(text)
+/// How every duration flag's error ends: what a duration looks like.
+const DURATION_FORMS: &str = "use a number with a unit, such as 250ms, 2s or 1m";
+
+/// Why the text of a duration flag was refused. Clap prints it after the flag and the text
+/// (`invalid value 'banana' for '--upstream-timeout <UPSTREAM_TIMEOUT>': not a duration: use a
+/// number with a unit, such as 250ms, 2s or 1m`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Not a duration: what is wrong with it, then the forms a duration takes.
+    #[error("{problem}: {DURATION_FORMS}")]
+    Unreadable {
+        /// What is wrong, in words (`not a duration`, `unknown unit 'parsecs'`, ...).
+        problem: String,
+    },
+    /// Zero, where zero would make every call or connection fail.
+    #[error("must be more than zero, such as 250ms, 2s or 1m")]
+    Zero,
+}
+
+impl From<humantime::DurationError> for DurationError {
+    fn from(error: humantime::DurationError) -> Self {
+        use humantime::DurationError as Humantime;
+        // humantime's own words name byte offsets ("expected number at 0"); these name the
+        // mistake.
+        let problem = match error {
+            Humantime::Empty => "no duration given".to_owned(),
+            Humantime::InvalidCharacter(_) | Humantime::NumberExpected(_) => {
+                "not a duration".to_owned()
+            }
+            Humantime::UnknownUnit { unit, value, .. } if unit.is_empty() => {
+                format!("no unit after {value}")
+            }
+            Humantime::UnknownUnit { unit, .. } => format!("unknown unit '{unit}'"),
+            Humantime::NumberOverflow => "too long, or finer than a nanosecond".to_owned(),
+        };
+        Self::Unreadable { problem }
+    }
+}
+
+/// Parses durations such as `30s`, `500ms`, `2m` or `1m 30s` (humantime's syntax). The one
+/// parser of every duration flag, so they all read the same text and refuse it in the same
+/// words.
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
+    Ok(humantime::parse_duration(text)?)
+}
+
+/// [`parse_duration`] for timeouts and periods where zero makes no sense (a zero timeout fails
+/// every call, a zero period spins): zero is refused at start, not discovered on every call.
+pub fn parse_positive_duration(text: &str) -> Result<Duration, DurationError> {
+    match parse_duration(text)? {
+        duration if duration.is_zero() => Err(DurationError::Zero),
+        duration => Ok(duration),
+    }
 }
 
 /// Parses a connection limit: a whole number, at least 1.
@@ -44,26 +94,18 @@ fn parse_connection_limit(text: &str) -> Result<usize, String> {
     }
 }
 
-/// Parses a duration that must not be zero (a zero timeout would close every connection).
-fn parse_positive_duration(text: &str) -> Result<Duration, String> {
-    match parse_duration(text) {
-        Ok(duration) if duration.is_zero() => Err("must be longer than zero".to_owned()),
-        Ok(duration) => Ok(duration),
-        Err(error) => Err(format!("{error} (examples: 10s, 500ms, 1m)")),
-    }
-}
-
 /// Limits and shutdown behaviour shared by every server.
 #[derive(Args, Clone, Debug, PartialEq, Eq)]
 pub struct ServerSettings {
-    /// How long in-flight requests may run after SIGTERM/SIGINT before they are cancelled.
+    /// How long in-flight requests may run after SIGTERM/SIGINT before they are cancelled
+    /// (`0s` cancels them at once).
     #[arg(long, env = "GRACE_PERIOD", default_value = "30s", value_parser = parse_duration)]
     pub grace_period: Duration,
 
     /// Longest a single request may take before it fails with DEADLINE_EXCEEDED (gRPC) or 408 (HTTP).
     /// A streaming gRPC response is limited until it starts, not to its end (a health watch
     /// lasts as long as the client wants it).
-    #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_positive_duration)]
     pub request_timeout: Duration,
 
     /// Most concurrent HTTP/2 streams (calls) a client may open on one connection.
@@ -178,21 +220,77 @@ mod tests {
     #[test]
     fn zero_timeouts_and_limits_are_refused_at_start() {
         for flag in [
+            "--request-timeout",
             "--handshake-timeout",
             "--header-read-timeout",
             "--http2-keepalive-interval",
             "--http2-keepalive-timeout",
         ] {
-            let error = Cli::try_parse_from(["test", flag, "0s"]).err().unwrap();
-            assert!(
-                error.to_string().contains("longer than zero"),
-                "{flag}: {error}"
-            );
+            for zero in ["0s", "0ms", "0"] {
+                let error = Cli::try_parse_from(["test", flag, zero]).err().unwrap();
+                assert!(
+                    error
+                        .to_string()
+                        .contains(&format!("invalid value '{zero}' for '{flag} <"))
+                        && error.to_string().contains("must be more than zero"),
+                    "{flag} {zero}: {error}"
+                );
+            }
         }
         assert!(Cli::try_parse_from(["test", "--max-connections", "0"]).is_err());
+        // Zero grace means "cancel in-flight requests at once": a choice, not a mistake.
+        let cli = Cli::try_parse_from(["test", "--grace-period", "0s"]).unwrap();
+        assert_eq!(cli.settings.grace_period, Duration::ZERO);
+    }
+
+    #[test]
+    fn a_bad_duration_says_what_a_duration_looks_like() {
+        let cases = [
+            ("banana", "not a duration"),
+            ("", "no duration given"),
+            ("5", "no unit after 5"),
+            ("5 parsecs", "unknown unit 'parsecs'"),
+            (
+                "99999999999999999999s",
+                "too long, or finer than a nanosecond",
+            ),
+            ("-1s", "not a duration"),
+        ];
+        for (text, problem) in cases {
+            let error = parse_duration(text).unwrap_err().to_string();
+            assert_eq!(
+                error,
+                format!("{problem}: use a number with a unit, such as 250ms, 2s or 1m"),
+                "{text:?}"
+            );
+        }
         let error = Cli::try_parse_from(["test", "--handshake-timeout", "soon"])
             .err()
-            .unwrap();
-        assert!(error.to_string().contains("examples"), "{error}");
+            .unwrap()
+            .to_string();
+        assert!(
+            error.contains(
+                "invalid value 'soon' for '--handshake-timeout <HANDSHAKE_TIMEOUT>': \
+                 not a duration: use a number with a unit, such as 250ms, 2s or 1m"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn positive_durations_take_everything_else_parse_duration_does() {
+        for text in ["1ns", "250ms", "2s", "1m 30s", "1.5s"] {
+            assert_eq!(
+                parse_positive_duration(text),
+                parse_duration(text),
+                "{text}"
+            );
+            assert!(parse_positive_duration(text).unwrap() > Duration::ZERO);
+        }
+        assert_eq!(parse_positive_duration("0s"), Err(DurationError::Zero));
+        assert_eq!(
+            parse_positive_duration("x"),
+            parse_duration("x").map(|_| Duration::ZERO)
+        );
     }
 }

@@ -1,14 +1,17 @@
 //! `bookstore up`: binds every service's ports first (so a port conflict fails before anything
-//! runs), prints where everything is, then runs the services side by side until shutdown. If
-//! one service fails, the others are shut down too, and the failure is reported.
+//! runs, naming the setting that moves it: see [`Ports`]), prints where everything is, then runs
+//! the services side by side until shutdown. If one service fails, the others are shut down
+//! too, and the failure is reported. The marketplace and the nCr gateway call the ports their
+//! upstreams were actually given, so any port can move, or be 0 (a free port).
 //!
 //! With `--tls`, every gRPC hop runs over mutual TLS with certificates generated for this run
 //! (deleted when it stops), and each gRPC service admits only its own clients: Recommendations
 //! only the marketplace (and the load generator), Factorial only the nCr gateway (and the load
 //! generator).
 
-use std::future::Future;
+mod ports;
 
+use std::future::Future;
 use std::path::Path;
 
 use bookstore_serve::{Listeners, Shutdown};
@@ -18,6 +21,8 @@ use bookstore_tls::{TlsSettings, UpstreamTlsSettings};
 use clap::Args;
 use tracing::instrument::WithSubscriber as _;
 
+use self::ports::Bound;
+pub use self::ports::Ports;
 use crate::Error;
 use crate::certs::IDENTITIES;
 
@@ -35,6 +40,10 @@ pub struct UpArgs {
     /// Log output format: `text` for people, `json` for log shippers. Levels come from RUST_LOG.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Every service's ports.
+    #[command(flatten)]
+    pub ports: Ports,
 }
 
 /// Runs `service` under its own telemetry (its log lines and its traces name it) and, if it
@@ -72,7 +81,10 @@ impl System {
     fn on(host: &str) -> Self {
         // Clients dial the address services listen on; "any address" is dialled as localhost,
         // which the development certificates also name.
-        let host = if host == "0.0.0.0" { "localhost" } else { host };
+        let host = match host {
+            "0.0.0.0" | "::" | "[::]" => "localhost",
+            host => host,
+        };
         Self {
             recommendations: recommendations::Config::default(),
             marketplace: marketplace::Config {
@@ -122,62 +134,21 @@ pub async fn run(args: UpArgs, shutdown: Shutdown) -> Result<(), Error> {
     } else {
         None
     };
-    let grpc = |port, metrics_port| Listeners::bind(host, port, Some(metrics_port));
-    let http = |port| Listeners::bind(host, port, None);
-    let recommendations_listeners = grpc(
-        system.recommendations.serve.port,
-        system.recommendations.serve.metrics_port,
-    )
-    .await?;
-    let factorial_listeners = grpc(
-        system.factorial.serve.port,
-        system.factorial.serve.metrics_port,
-    )
-    .await?;
-    let demo_listeners = grpc(system.demo.serve.port, system.demo.serve.metrics_port).await?;
-    let marketplace_listeners = http(system.marketplace.serve.port).await?;
-    let gateway_listeners = http(system.ncr_gateway.serve.port).await?;
-
-    let shown = if host == "0.0.0.0" { "localhost" } else { host };
-    println!("Online Books For You is running:");
-    println!(
-        "  marketplace       http://{shown}:{}/",
-        system.marketplace.serve.port
+    let bound = args.ports.bind(host).await?;
+    // Clients call the ports their upstreams were given, which port 0 leaves to the system.
+    system.marketplace.recommendations_port = bound.recommendations.main_addr().port();
+    system.ncr_gateway.factorial_port = bound.factorial.main_addr().port();
+    print!(
+        "{}",
+        banner(host, &bound, certs.as_ref().map(|dir| dir.path()))
     );
-    println!(
-        "  ncr-gateway       http://{shown}:{}/api/ncr/10/3",
-        system.ncr_gateway.serve.port
-    );
-    for (name, port, metrics_port) in [
-        (
-            "recommendations",
-            system.recommendations.serve.port,
-            system.recommendations.serve.metrics_port,
-        ),
-        (
-            "factorial",
-            system.factorial.serve.port,
-            system.factorial.serve.metrics_port,
-        ),
-        (
-            "demo",
-            system.demo.serve.port,
-            system.demo.serve.metrics_port,
-        ),
-    ] {
-        println!(
-            "  {name:<17} grpc://{shown}:{port}   (metrics: http://{shown}:{metrics_port}/metrics)"
-        );
-    }
-    if let Some(dir) = &certs {
-        let dir = dir.path().display();
-        println!("Every gRPC hop uses mutual TLS; this run's certificates are in {dir}");
-        println!(
-            "  e.g. grpcurl -cacert {dir}/ca.pem -cert {dir}/loadgen.pem -key {dir}/loadgen.key \\"
-        );
-        println!("         {shown}:50051 list");
-    }
-    println!("Press Ctrl+C to stop.");
+    let Bound {
+        marketplace: marketplace_listeners,
+        ncr_gateway: gateway_listeners,
+        recommendations: recommendations_listeners,
+        factorial: factorial_listeners,
+        demo: demo_listeners,
+    } = bound;
 
     let stop = || shutdown.signal();
     let results = tokio::join!(
@@ -219,4 +190,45 @@ pub async fn run(args: UpArgs, shutdown: Shutdown) -> Result<(), Error> {
     results.4?;
     println!("Online Books For You stopped.");
     Ok(())
+}
+
+/// What `bookstore up` prints once every port is bound: where each service is, on the ports it
+/// actually got.
+fn banner(host: &str, bound: &Bound, certs: Option<&Path>) -> String {
+    let shown = match host {
+        "0.0.0.0" | "::" | "[::]" => "localhost",
+        host if host.contains(':') && !host.starts_with('[') => &format!("[{host}]"),
+        host => host,
+    };
+    let port = |listeners: &Listeners| listeners.main_addr().port();
+    let mut text = String::from("Online Books For You is running:\n");
+    text += &format!(
+        "  marketplace       http://{shown}:{}/\n",
+        port(&bound.marketplace)
+    );
+    text += &format!(
+        "  ncr-gateway       http://{shown}:{}/api/ncr/10/3\n",
+        port(&bound.ncr_gateway)
+    );
+    for (name, listeners) in [
+        ("recommendations", &bound.recommendations),
+        ("factorial", &bound.factorial),
+        ("demo", &bound.demo),
+    ] {
+        let admin = listeners.admin_addr().map_or(0, |addr| addr.port());
+        text += &format!(
+            "  {name:<17} grpc://{shown}:{}   (metrics: http://{shown}:{admin}/metrics)\n",
+            port(listeners)
+        );
+    }
+    if let Some(dir) = certs {
+        let dir = dir.display();
+        text += &format!("Every gRPC hop uses mutual TLS; this run's certificates are in {dir}\n");
+        text += &format!(
+            "  e.g. grpcurl -cacert {dir}/ca.pem -cert {dir}/loadgen.pem -key {dir}/loadgen.key \\\n"
+        );
+        text += &format!("         {shown}:{} list\n", port(&bound.recommendations));
+    }
+    text += "Press Ctrl+C to stop.\n";
+    text
 }
