@@ -4,7 +4,8 @@
 use std::process::ExitCode;
 
 use bookstore::{Cli, Command};
-use bookstore_serve::{ServerSettings, Shutdown, exit_status, parse_args};
+use bookstore_config::parse_args;
+use bookstore_serve::{ServerSettings, Shutdown, exit_status};
 use bookstore_telemetry::Telemetry;
 
 #[tokio::main]

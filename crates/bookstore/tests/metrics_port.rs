@@ -90,12 +90,12 @@ fn a_bad_shared_admin_port_is_one_line_naming_the_variable() {
         "clap's usage status: {output:?}"
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr
-            .lines()
-            .next()
-            .unwrap()
-            .contains("invalid value \"metrics\" for METRICS_PORT"),
+    assert_eq!(
+        stderr.lines().collect::<Vec<_>>(),
+        [
+            "error: invalid value 'metrics' in METRICS_PORT (--metrics-port): expected a port \
+             number (0 to 65535)"
+        ],
         "{stderr}"
     );
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use bookstore_serve::parse_duration;
+use bookstore_config::{parse_duration, parse_positive_duration};
 use bookstore_tls::UpstreamTlsSettings;
 
 /// Where the clients look for the server unless told otherwise.
@@ -15,8 +15,9 @@ pub struct ClientArgs {
     #[arg(long, env = "DEMO_SERVER", default_value = DEFAULT_SERVER, global = true)]
     pub server: String,
 
-    /// Deadline of the whole call, e.g. `10s`; a countdown gets its own length on top.
-    #[arg(long, env = "DEMO_TIMEOUT", default_value = "10s", value_parser = parse_duration, global = true)]
+    /// Deadline of the whole call, e.g. `10s` (more than zero); a countdown gets its own length
+    /// on top.
+    #[arg(long, env = "DEMO_TIMEOUT", default_value = "10s", value_parser = parse_positive_duration, global = true)]
     pub timeout: Duration,
 
     /// TLS or mutual TLS to the server (the server must be run with --tls-cert).
@@ -130,6 +131,30 @@ mod tests {
         assert_eq!(
             (args.server.as_str(), args.timeout),
             ("http://a:1", Duration::from_secs(2))
+        );
+    }
+
+    #[test]
+    fn the_deadline_is_above_zero_but_a_countdown_may_not_pause() {
+        for zero in ["0s", "0ms"] {
+            let error = Cli::try_parse_from(["demo", "unary", "hi", "--timeout", zero])
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(
+                error.contains(&format!(
+                    "invalid value '{zero}' for '--timeout <TIMEOUT>': must be more than zero"
+                )),
+                "{error}"
+            );
+        }
+        let args = parse(&["countdown", "3", "--interval", "0s"]);
+        assert_eq!(
+            args.command,
+            ClientCommand::Countdown {
+                start: 3,
+                interval: Duration::ZERO
+            }
         );
     }
 

@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use bookstore_config::parse_args;
 use bookstore_serve::exit_status;
 use clap::Parser;
 use demo_client::ClientArgs;
@@ -17,7 +18,7 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = parse_args();
     exit_status(
         "demo",
         demo_client::run_client(&cli.args, &mut std::io::stdout()).await,

@@ -6,7 +6,7 @@ use factorial::Config;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config: Config = bookstore_serve::parse_args();
+    let config: Config = bookstore_config::parse_args();
     bookstore_serve::run_service(config.serve.clone(), |listeners, shutdown| {
         factorial::run(listeners, config, shutdown)
     })

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use bookstore_client::{GrpcChannel, UpstreamConfig, UpstreamOptions};
+use bookstore_config::parse_positive_duration;
 use bookstore_layers::Metrics;
 use bookstore_proto::grpc_testing::test_service_client::TestServiceClient;
 use bookstore_proto::grpc_testing::unimplemented_service_client::UnimplementedServiceClient;
@@ -54,18 +55,13 @@ pub struct Args {
     #[arg(long = "ca_file", env = "INTEROP_CA_FILE")]
     pub ca_file: Option<PathBuf>,
 
-    /// Deadline of each call (the timeout case sets its own 1 ms).
-    #[arg(long, default_value = "10s", value_parser = humantime_duration)]
+    /// Deadline of each call (the timeout case sets its own 1 ms); more than zero.
+    #[arg(long, default_value = "10s", value_parser = parse_positive_duration)]
     pub call_timeout: Duration,
 
     /// Lists the cases and exits.
     #[arg(long)]
     pub list: bool,
-}
-
-fn humantime_duration(text: &str) -> Result<Duration, String> {
-    bookstore_serve::parse_duration(text)
-        .map_err(|error| format!("{error} (examples: 10s, 500ms, 1m)"))
 }
 
 /// The stubs the cases call, with the deadline each call gets.
@@ -116,5 +112,38 @@ impl Clients {
         let mut request = tonic::Request::new(message);
         request.set_timeout(self.call_timeout);
         request
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn the_call_timeout_is_a_duration_above_zero() {
+        let parse = |flags: &[&str]| {
+            Args::try_parse_from(std::iter::once("interop-client").chain(flags.iter().copied()))
+        };
+        assert_eq!(parse(&[]).unwrap().call_timeout, Duration::from_secs(10));
+        let args = parse(&["--call-timeout", "250ms"]).unwrap();
+        assert_eq!(args.call_timeout, Duration::from_millis(250));
+        // Zero would fail every call: refused at start, in every duration flag's words.
+        for (text, problem) in [
+            ("0s", "must be more than zero, such as 250ms, 2s or 1m"),
+            (
+                "soon",
+                "not a duration: use a number with a unit, such as 250ms, 2s or 1m",
+            ),
+        ] {
+            let error = parse(&["--call-timeout", text]).unwrap_err().to_string();
+            assert!(
+                error.contains(&format!(
+                    "invalid value '{text}' for '--call-timeout <CALL_TIMEOUT>': {problem}"
+                )),
+                "{error}"
+            );
+        }
     }
 }

@@ -10,9 +10,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use bookstore_config::{parse_duration, parse_positive_duration};
 use bookstore_proto::legacy;
 use bookstore_proto::recommendations::v1;
-use bookstore_serve::{parse_duration, parse_positive_duration};
 use bookstore_tls::UpstreamTlsSettings;
 use clap::{Args, Parser, Subcommand};
 

@@ -3,11 +3,11 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use bookstore_config::parse_args;
 use loadgen::{Cli, Outcome};
 
 fn main() -> ExitCode {
-    match loadgen::execute(Cli::parse()) {
+    match loadgen::execute(parse_args::<Cli>()) {
         Ok(Outcome::Load { report, written }) => {
             print!("{report}");
             for file in written {

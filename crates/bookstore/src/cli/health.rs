@@ -17,7 +17,7 @@
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
-use bookstore_serve::parse_positive_duration;
+use bookstore_config::parse_positive_duration;
 use bookstore_tls::UpstreamTlsSettings;
 use clap::Args;
 use http::StatusCode;

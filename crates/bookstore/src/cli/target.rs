@@ -10,7 +10,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use bookstore_serve::{ServiceDefaults, parse_positive_duration};
+use bookstore_config::parse_positive_duration;
+use bookstore_serve::ServiceDefaults;
 use clap::Args;
 use demo::DemoService;
 use factorial::FactorialService;

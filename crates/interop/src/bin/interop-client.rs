@@ -7,7 +7,7 @@ use interop::client::{Args, Clients};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Args = bookstore_serve::parse_args();
+    let args: Args = bookstore_config::parse_args();
     if args.list {
         for name in NAMES {
             println!("{name}");

@@ -6,7 +6,7 @@ use interop::server::{Config, run};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = match bookstore_serve::parse_args::<Config>().checked() {
+    let config = match bookstore_config::parse_args::<Config>().checked() {
         Ok(config) => config,
         Err(message) => {
             eprintln!("interop-server: {message}");

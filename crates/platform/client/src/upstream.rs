@@ -9,7 +9,7 @@
 //!
 //! The upstream flags' durations refuse zero (a zero deadline fails every call, a zero connect
 //! timeout every connection, a zero resolve interval spins), with the servers' parser and
-//! words: see [`parse_positive_duration`].
+//! words: `bookstore_config::parse_positive_duration`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,6 +21,7 @@ use tonic::metadata::MetadataValue;
 use tonic::transport::{Channel, Endpoint};
 use tower::Layer;
 
+use bookstore_config::parse_positive_duration;
 use bookstore_layers::{
     GrpcClientMetrics, GrpcClientMetricsLayer, GrpcClientTrace, GrpcClientTraceLayer, MethodTable,
     Metrics, REQUEST_ID_HEADER,
@@ -62,40 +63,6 @@ pub struct UpstreamConfig {
     pub load_balance: bool,
     /// How often `host` is re-resolved when load balancing.
     pub resolve_interval: Duration,
-}
-
-/// What a duration looks like, at the end of every duration error.
-const DURATION_FORMS: &str = "use a number with a unit, such as 250ms, 2s or 1m";
-
-/// Parses a duration flag that must be more than zero (humantime's syntax: `250ms`, `2s`,
-/// `1m 30s`); the error is what clap prints after the flag and its value.
-///
-/// The same answers, in the same words, as `bookstore_serve::parse_positive_duration`, which
-/// every server's duration flag uses (a test holds the two together): repeated here only
-/// because this crate does not depend on `bookstore-serve`.
-fn parse_positive_duration(text: &str) -> Result<Duration, String> {
-    use humantime::DurationError as Humantime;
-    match humantime::parse_duration(text) {
-        Ok(duration) if duration.is_zero() => {
-            Err("must be more than zero, such as 250ms, 2s or 1m".to_owned())
-        }
-        Ok(duration) => Ok(duration),
-        Err(error) => {
-            // humantime's own words name byte offsets ("expected number at 0").
-            let problem = match error {
-                Humantime::Empty => "no duration given".to_owned(),
-                Humantime::InvalidCharacter(_) | Humantime::NumberExpected(_) => {
-                    "not a duration".to_owned()
-                }
-                Humantime::UnknownUnit { unit, value, .. } if unit.is_empty() => {
-                    format!("no unit after {value}")
-                }
-                Humantime::UnknownUnit { unit, .. } => format!("unknown unit '{unit}'"),
-                Humantime::NumberOverflow => "too long, or finer than a nanosecond".to_owned(),
-            };
-            Err(format!("{problem}: {DURATION_FORMS}"))
-        }
-    }
 }
 
 /// Timeouts of calls to an upstream, as flags each web app flattens into its config.
@@ -283,30 +250,6 @@ mod tests {
         assert!(
             UpstreamConfig::from_settings("Factorial", "fact", 1, &options, &plaintext).is_ok()
         );
-    }
-
-    #[test]
-    fn duration_flags_read_and_refuse_exactly_as_the_servers_do() {
-        for text in [
-            "250ms",
-            "2s",
-            "1m 30s",
-            "1.5s",
-            "1ns",
-            "0s",
-            "0",
-            "0ms",
-            "",
-            "banana",
-            "5",
-            "5 parsecs",
-            "-1s",
-            "99999999999999999999s",
-        ] {
-            let servers =
-                bookstore_serve::parse_positive_duration(text).map_err(|error| error.to_string());
-            assert_eq!(parse_positive_duration(text), servers, "{text:?}");
-        }
     }
 
     #[test]

@@ -3,9 +3,9 @@
 //! graceful shutdown that drains with a deadline.
 //!
 //! **Running a service binary**: `process` ([`run_service`]: logging, signals, listeners,
-//! exit status), `command_line` ([`parse_args`]: errors that name the flag or variable at
-//! fault), `args` ([`GrpcServeArgs`], [`HttpServeArgs`]: the flags every service
-//! shares), `settings` ([`ServerSettings`]: limits and shutdown), `listeners`
+//! exit status), `args` ([`GrpcServeArgs`], [`HttpServeArgs`]: the flags every service
+//! shares, read with `bookstore_config::parse_args`), `settings` ([`ServerSettings`]: limits
+//! and shutdown, durations read with `bookstore-config`'s parser), `listeners`
 //! ([`Listeners`]), `shutdown` ([`Shutdown`]: SIGTERM/SIGINT), `error` ([`ServeError`]: why a
 //! server could not run).
 //!
@@ -23,11 +23,11 @@
 //! `http_connections` (the web apps' connection loop, with header-read timeout and keepalive).
 //!
 //! Dependency direction: services → this crate → `bookstore-layers`, `bookstore-tls`,
-//! `bookstore-telemetry` → `bookstore-proto`. Nothing here names a service.
+//! `bookstore-telemetry` → `bookstore-proto`, and `bookstore-config` under them all. Nothing
+//! here names a service.
 
 mod admin;
 mod args;
-mod command_line;
 mod connection;
 mod drain;
 mod error;
@@ -50,14 +50,11 @@ pub use args::{
     GrpcServeArgs, GrpcServiceDefaults, HttpServeArgs, SHARED_METRICS_PORT_ENV, ServeArgs,
     ServiceDefaults,
 };
-pub use command_line::{parse_args, try_parse_args_from};
 pub use error::ServeError;
 pub use grpc_server::GrpcServer;
 pub use http_server::serve_http;
 pub use listeners::Listeners;
 pub use process::{exit_status, run_service};
 pub use server_threads::{Serve, ServerThreads, ThreadConnections};
-pub use settings::{
-    ConnectionSettings, DurationError, ServerSettings, parse_duration, parse_positive_duration,
-};
+pub use settings::{ConnectionSettings, ServerSettings};
 pub use shutdown::{Shutdown, ShutdownSignal};

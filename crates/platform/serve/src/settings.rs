@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use bookstore_config::{parse_duration, parse_positive_duration};
 use bookstore_telemetry::LogFormat;
 
 use crate::server_threads::default_threads;
@@ -29,61 +30,6 @@ pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 900;
 pub(crate) const DEFAULT_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
 /// Default time a keepalive ping may go unanswered before the connection is closed.
 pub(crate) const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How every duration flag's error ends: what a duration looks like.
-const DURATION_FORMS: &str = "use a number with a unit, such as 250ms, 2s or 1m";
-
-/// Why the text of a duration flag was refused. Clap prints it after the flag and the text
-/// (`invalid value 'banana' for '--upstream-timeout <UPSTREAM_TIMEOUT>': not a duration: use a
-/// number with a unit, such as 250ms, 2s or 1m`).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum DurationError {
-    /// Not a duration: what is wrong with it, then the forms a duration takes.
-    #[error("{problem}: {DURATION_FORMS}")]
-    Unreadable {
-        /// What is wrong, in words (`not a duration`, `unknown unit 'parsecs'`, ...).
-        problem: String,
-    },
-    /// Zero, where zero would make every call or connection fail.
-    #[error("must be more than zero, such as 250ms, 2s or 1m")]
-    Zero,
-}
-
-impl From<humantime::DurationError> for DurationError {
-    fn from(error: humantime::DurationError) -> Self {
-        use humantime::DurationError as Humantime;
-        // humantime's own words name byte offsets ("expected number at 0"); these name the
-        // mistake.
-        let problem = match error {
-            Humantime::Empty => "no duration given".to_owned(),
-            Humantime::InvalidCharacter(_) | Humantime::NumberExpected(_) => {
-                "not a duration".to_owned()
-            }
-            Humantime::UnknownUnit { unit, value, .. } if unit.is_empty() => {
-                format!("no unit after {value}")
-            }
-            Humantime::UnknownUnit { unit, .. } => format!("unknown unit '{unit}'"),
-            Humantime::NumberOverflow => "too long, or finer than a nanosecond".to_owned(),
-        };
-        Self::Unreadable { problem }
-    }
-}
-
-/// Parses durations such as `30s`, `500ms`, `2m` or `1m 30s` (humantime's syntax). The one
-/// parser of every duration flag, so they all read the same text and refuse it in the same
-/// words.
-pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
-    Ok(humantime::parse_duration(text)?)
-}
-
-/// [`parse_duration`] for timeouts and periods where zero makes no sense (a zero timeout fails
-/// every call, a zero period spins): zero is refused at start, not discovered on every call.
-pub fn parse_positive_duration(text: &str) -> Result<Duration, DurationError> {
-    match parse_duration(text)? {
-        duration if duration.is_zero() => Err(DurationError::Zero),
-        duration => Ok(duration),
-    }
-}
 
 /// Parses a connection limit: a whole number, at least 1.
 fn parse_connection_limit(text: &str) -> Result<usize, String> {
@@ -244,26 +190,7 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_duration_says_what_a_duration_looks_like() {
-        let cases = [
-            ("banana", "not a duration"),
-            ("", "no duration given"),
-            ("5", "no unit after 5"),
-            ("5 parsecs", "unknown unit 'parsecs'"),
-            (
-                "99999999999999999999s",
-                "too long, or finer than a nanosecond",
-            ),
-            ("-1s", "not a duration"),
-        ];
-        for (text, problem) in cases {
-            let error = parse_duration(text).unwrap_err().to_string();
-            assert_eq!(
-                error,
-                format!("{problem}: use a number with a unit, such as 250ms, 2s or 1m"),
-                "{text:?}"
-            );
-        }
+    fn a_bad_duration_is_clap_s_error_with_the_parser_s_words() {
         let error = Cli::try_parse_from(["test", "--handshake-timeout", "soon"])
             .err()
             .unwrap()
@@ -274,23 +201,6 @@ mod tests {
                  not a duration: use a number with a unit, such as 250ms, 2s or 1m"
             ),
             "{error}"
-        );
-    }
-
-    #[test]
-    fn positive_durations_take_everything_else_parse_duration_does() {
-        for text in ["1ns", "250ms", "2s", "1m 30s", "1.5s"] {
-            assert_eq!(
-                parse_positive_duration(text),
-                parse_duration(text),
-                "{text}"
-            );
-            assert!(parse_positive_duration(text).unwrap() > Duration::ZERO);
-        }
-        assert_eq!(parse_positive_duration("0s"), Err(DurationError::Zero));
-        assert_eq!(
-            parse_positive_duration("x"),
-            parse_duration("x").map(|_| Duration::ZERO)
         );
     }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bookstore_config::parse_positive_duration;
 use clap::Args;
 
 use super::{ClientTls, ServerTls, ServerTlsPaths, TlsError};
@@ -37,8 +38,9 @@ pub struct TlsSettings {
     )]
     pub allowed_clients: Vec<String>,
 
-    /// How often the TLS files are checked for a replacement (SIGHUP checks at once).
-    #[arg(long, env = "TLS_RELOAD_INTERVAL", default_value = "10s", value_parser = humantime::parse_duration)]
+    /// How often the TLS files are checked for a replacement (SIGHUP checks at once); more
+    /// than zero.
+    #[arg(long, env = "TLS_RELOAD_INTERVAL", default_value = "10s", value_parser = parse_positive_duration)]
     pub tls_reload_interval: Duration,
 }
 
@@ -160,6 +162,34 @@ mod tests {
         assert_eq!(cli.client, UpstreamTlsSettings::default());
         assert!(cli.server.load().unwrap().is_none());
         assert!(cli.client.load().unwrap().is_none());
+    }
+
+    #[test]
+    fn the_reload_interval_is_a_duration_above_zero() {
+        let cli = Cli::try_parse_from(["test", "--tls-reload-interval", "1m 30s"]).unwrap();
+        assert_eq!(cli.server.tls_reload_interval, Duration::from_secs(90));
+        // Zero would make the reload timer panic: refused at start, in the duration flags' words.
+        for zero in ["0s", "0ms", "0"] {
+            let error = Cli::try_parse_from(["test", "--tls-reload-interval", zero])
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(
+                error.contains(&format!(
+                    "invalid value '{zero}' for '--tls-reload-interval <TLS_RELOAD_INTERVAL>': \
+                     must be more than zero, such as 250ms, 2s or 1m"
+                )),
+                "{zero}: {error}"
+            );
+        }
+        let error = Cli::try_parse_from(["test", "--tls-reload-interval", "soon"])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            error.contains("not a duration: use a number with a unit, such as 250ms, 2s or 1m"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -87,11 +87,13 @@ impl<S: GrpcServiceDefaults> GrpcServeFlags<S> {
                 .to_str()
                 .and_then(|text| text.parse().ok())
                 .ok_or_else(|| {
+                    // In `bookstore_config::parse_args`' words for the variables clap reads.
                     clap::Error::raw(
                         clap::error::ErrorKind::ValueValidation,
                         format!(
-                            "invalid value {value:?} for {SHARED_METRICS_PORT_ENV}: \
-                             expected a port number (0 to 65535)"
+                            "invalid value '{}' in {SHARED_METRICS_PORT_ENV} (--metrics-port): \
+                             expected a port number (0 to 65535)\n",
+                            value.to_string_lossy()
                         ),
                     )
                 })?,
@@ -231,11 +233,52 @@ mod tests {
 
         for bad in ["http", "65536", "-1"] {
             let error = given(&[]).resolve(shared(bad)).unwrap_err().to_string();
-            assert!(
-                error.contains(&format!("invalid value \"{bad}\" for METRICS_PORT")),
-                "{error}"
+            assert_eq!(
+                error,
+                format!(
+                    "error: invalid value '{bad}' in METRICS_PORT (--metrics-port): expected a \
+                     port number (0 to 65535)\n"
+                )
             );
         }
+    }
+
+    /// A service whose port variable every test process has, holding text: cargo sets
+    /// `CARGO_PKG_NAME` for the tests it runs.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    struct Named;
+
+    impl ServiceDefaults for Named {
+        const NAME: &'static str = "named";
+        const PORT_ENV: &'static str = "CARGO_PKG_NAME";
+        const DEFAULT_PORT: u16 = 6200;
+    }
+
+    impl GrpcServiceDefaults for Named {
+        const DEFAULT_METRICS_PORT: u16 = 6201;
+    }
+
+    #[derive(Parser, Debug)]
+    struct NamedCli {
+        #[command(flatten)]
+        serve: GrpcServeArgs<Named>,
+    }
+
+    #[test]
+    fn parse_args_names_the_variable_a_bad_port_came_from() {
+        let value = std::env::var("CARGO_PKG_NAME").expect("cargo sets it: run with cargo test");
+        let error = bookstore_config::try_parse_args_from::<NamedCli, _, _>(["named"]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "error: invalid value '{value}' in CARGO_PKG_NAME (--port): invalid digit found \
+                 in string\n"
+            )
+        );
+        let cli =
+            bookstore_config::try_parse_args_from::<NamedCli, _, _>(["named", "--port", "7000"])
+                .unwrap();
+        assert_eq!(cli.serve.port, 7000);
     }
 
     #[test]

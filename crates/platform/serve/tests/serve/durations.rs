@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use bookstore_serve::{ServerSettings, parse_duration, parse_positive_duration};
+use bookstore_config::{parse_duration, parse_positive_duration};
+use bookstore_serve::ServerSettings;
 use bookstore_testing::property_cases;
 use clap::Parser;
 use proptest::prelude::*;

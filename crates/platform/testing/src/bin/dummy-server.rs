@@ -10,11 +10,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bookstore_config::parse_duration;
 use bookstore_layers::{Metrics, TracingReporter};
 use bookstore_proto::testing::v1::dummy_service_server::DummyServiceServer;
-use bookstore_serve::{
-    GrpcServer, Listeners, ServeArgs, ServeError, ServerSettings, parse_duration,
-};
+use bookstore_serve::{GrpcServer, Listeners, ServeArgs, ServeError, ServerSettings};
 use bookstore_testing::{DummyService, SpecialCases};
 use clap::Parser;
 

@@ -7,17 +7,20 @@
 //! found in string` instead, and exits with clap's usage status (2). Errors about flags on the
 //! command line, `--help` and `--version` are clap's own.
 //!
-//! How it knows where the value came from: clap's error names the argument and the value, not
-//! its source, so the command line is parsed again with that argument's variable ignored. If
-//! the same complaint comes back, the command line said it; if not, the variable did. (Clap
-//! reads each variable when the command is built, so a test cannot hand it a made-up
-//! environment: the tests use a variable cargo always sets.)
+//! The same holds under subcommands: `RECOMMENDATIONS_PORT=abc bookstore recommend`
+//! says `invalid value 'abc' in RECOMMENDATIONS_PORT (--recommendations-port): ...`.
+//!
+//! How it knows where the value came from is `value_source`'s: the command line is parsed
+//! again with the argument's variable ignored. (Clap reads each variable when the command is
+//! built, so a test cannot hand it a made-up environment: the tests use a variable cargo always
+//! sets.)
 
 use std::ffi::OsString;
 
-use clap::builder::Resettable;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, Command, Parser};
+
+use crate::value_source::{VariableAtFault, variable_at_fault};
 
 /// Parses the process's command line and environment into `C`; on a mistake, prints one line
 /// naming the flag or variable at fault and exits with status 2 (`--help` and `--version`
@@ -35,39 +38,35 @@ where
     T: Into<OsString>,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    C::try_parse_from(&args).map_err(|error| name_the_variable(error, C::command(), &args))
+    let command = C::command();
+    let mut matches = command
+        .clone()
+        .try_get_matches_from(&args)
+        .map_err(|error| name_the_variable(error, &command, &args))?;
+    // What `C` itself refuses in what clap matched (a value it reads outside clap, such as the
+    // shared `METRICS_PORT`) is one line too: `C::try_parse_from` would add the top-level
+    // usage, which names no subcommand.
+    C::from_arg_matches_mut(&mut matches).map_err(|error| error.with_cmd(&command))
 }
 
 /// `error` reworded to name the environment variable its value came from, if it came from one;
 /// otherwise `error` unchanged.
-fn name_the_variable(error: clap::Error, command: Command, args: &[OsString]) -> clap::Error {
+fn name_the_variable(error: clap::Error, command: &Command, args: &[OsString]) -> clap::Error {
     if !matches!(
         error.kind(),
         ErrorKind::ValueValidation | ErrorKind::InvalidValue
     ) {
         return error;
     }
-    let (Some(ContextValue::String(shown)), Some(ContextValue::String(value))) = (
-        error.get(ContextKind::InvalidArg),
-        error.get(ContextKind::InvalidValue),
-    ) else {
+    let Some(ContextValue::String(value)) = error.get(ContextKind::InvalidValue) else {
         return error;
     };
     let mut built = command.clone();
     built.build();
-    // Clap names the argument as it displays it (`--port <PORT>`).
-    let Some(arg) = built.get_arguments().find(|arg| arg.to_string() == *shown) else {
-        return error;
-    };
-    let Some(variable) = arg
-        .get_env()
-        .map(|name| name.to_string_lossy().into_owned())
+    let Some(VariableAtFault { arg, variable }) = variable_at_fault(&error, command, &built, args)
     else {
         return error;
     };
-    if !came_from_variable(&error, command, arg, args) {
-        return error;
-    }
     let reason = match (error.kind(), error.get(ContextKind::ValidValue)) {
         (ErrorKind::InvalidValue, Some(ContextValue::Strings(valid))) => {
             format!("possible values: {}", valid.join(", "))
@@ -78,32 +77,9 @@ fn name_the_variable(error: clap::Error, command: Command, args: &[OsString]) ->
     };
     let message = format!(
         "invalid value '{value}' in {variable} ({}): {reason}\n",
-        flag_name(arg)
+        flag_name(&arg)
     );
     clap::Error::raw(error.kind(), message).with_cmd(&built)
-}
-
-/// Whether the value `error` complains about came from `arg`'s variable: parsed again without
-/// the variable, the same complaint does not come back.
-fn came_from_variable(error: &clap::Error, command: Command, arg: &Arg, args: &[OsString]) -> bool {
-    let without_variable = command.mut_arg(arg.get_id().clone(), |arg| {
-        arg.env(Resettable::<clap::builder::OsStr>::Reset)
-    });
-    match without_variable.try_get_matches_from(args) {
-        Ok(_) => true,
-        Err(again) => {
-            let complaint = |error: &clap::Error| {
-                (
-                    error.kind(),
-                    error.get(ContextKind::InvalidArg).map(ToString::to_string),
-                    error
-                        .get(ContextKind::InvalidValue)
-                        .map(ToString::to_string),
-                )
-            };
-            complaint(&again) != complaint(error)
-        }
-    }
 }
 
 /// How the user would type `arg`: `--port`, `-p`, or its display.
@@ -119,11 +95,10 @@ fn flag_name(arg: &Arg) -> String {
 mod tests {
     use std::time::Duration;
 
-    use clap::ValueEnum;
+    use clap::{Subcommand, ValueEnum};
 
     use super::*;
-    use crate::args::{GrpcServeArgs, GrpcServiceDefaults, ServiceDefaults};
-    use crate::settings::{parse_duration, parse_positive_duration};
+    use crate::duration::{parse_duration, parse_positive_duration};
 
     /// A variable every test process has, with a value no number or duration parser takes:
     /// cargo sets `CARGO_PKG_NAME` for the tests it runs.
@@ -134,24 +109,11 @@ mod tests {
             .expect("cargo sets CARGO_PKG_NAME for the tests it runs: run them with cargo test")
     }
 
-    #[derive(Clone, Debug, Default, PartialEq, Eq)]
-    struct Example;
-
-    impl ServiceDefaults for Example {
-        const NAME: &'static str = "example";
-        const PORT_ENV: &'static str = VARIABLE;
-        const DEFAULT_PORT: u16 = 6100;
-    }
-
-    impl GrpcServiceDefaults for Example {
-        const DEFAULT_METRICS_PORT: u16 = 6101;
-    }
-
     /// A service whose port variable holds text.
     #[derive(Parser, Debug)]
     struct Service {
-        #[command(flatten)]
-        serve: GrpcServeArgs<Example>,
+        #[arg(long, env = VARIABLE, default_value_t = 6100)]
+        port: u16,
     }
 
     #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -173,6 +135,22 @@ mod tests {
     struct Timeout {
         #[arg(long, env = VARIABLE, value_parser = parse_positive_duration)]
         upstream_timeout: Duration,
+    }
+
+    /// A launcher with a client as a subcommand, as `bookstore recommend` (`value_source`
+    /// tests which argument is found at other depths).
+    #[derive(Parser, Debug)]
+    struct Launcher {
+        #[command(subcommand)]
+        command: Launched,
+    }
+
+    #[derive(Subcommand, Debug)]
+    enum Launched {
+        Recommend {
+            #[arg(long, env = VARIABLE)]
+            recommendations_port: u16,
+        },
     }
 
     #[test]
@@ -210,6 +188,20 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_value_from_a_variable_under_a_subcommand_names_the_variable() {
+        let value = variable_value();
+        let error = try_parse_args_from::<Launcher, _, _>(["bookstore", "recommend"]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "error: invalid value '{value}' in {VARIABLE} (--recommendations-port): invalid \
+                 digit found in string\n"
+            )
+        );
+        assert_eq!(error.exit_code(), 2, "clap's usage status");
+    }
+
+    #[test]
     fn a_bad_flag_on_the_command_line_is_clap_s_own_error() {
         let error = try_parse_args_from::<Service, _, _>(["example", "--port", "abc"]).unwrap_err();
         let text = error.to_string();
@@ -243,11 +235,66 @@ mod tests {
     #[test]
     fn a_flag_overrides_a_bad_variable() {
         let service = try_parse_args_from::<Service, _, _>(["example", "--port", "7000"]).unwrap();
-        assert_eq!(service.serve.port, 7000);
+        assert_eq!(service.port, 7000);
         let timeout =
             try_parse_args_from::<Timeout, _, _>(["example", "--upstream-timeout", "250ms"])
                 .unwrap();
         assert_eq!(timeout.upstream_timeout, Duration::from_millis(250));
+        let launcher = try_parse_args_from::<Launcher, _, _>([
+            "bookstore",
+            "recommend",
+            "--recommendations-port",
+            "7001",
+        ])
+        .unwrap();
+        assert!(matches!(
+            launcher.command,
+            Launched::Recommend {
+                recommendations_port: 7001
+            }
+        ));
+    }
+
+    /// Flags whose own reading refuses what clap matched, as `GrpcServeArgs` refuses a bad
+    /// `METRICS_PORT`.
+    #[derive(Debug)]
+    struct Refusing;
+
+    impl clap::FromArgMatches for Refusing {
+        fn from_arg_matches(_: &clap::ArgMatches) -> Result<Self, clap::Error> {
+            let message = "invalid value 'x' in SHARED (--shared): not a port\n";
+            Err(clap::Error::raw(ErrorKind::ValueValidation, message))
+        }
+
+        fn update_from_arg_matches(&mut self, _: &clap::ArgMatches) -> Result<(), clap::Error> {
+            Ok(())
+        }
+    }
+
+    impl clap::Args for Refusing {
+        fn augment_args(command: Command) -> Command {
+            command
+        }
+
+        fn augment_args_for_update(command: Command) -> Command {
+            command
+        }
+    }
+
+    #[derive(Parser, Debug)]
+    struct Refused {
+        #[command(flatten)]
+        refusing: Refusing,
+    }
+
+    #[test]
+    fn what_the_flags_refuse_themselves_is_one_line_too() {
+        let error = try_parse_args_from::<Refused, _, _>(["example"]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "error: invalid value 'x' in SHARED (--shared): not a port\n"
+        );
+        assert_eq!(error.exit_code(), 2, "clap's usage status");
     }
 
     #[test]
@@ -259,5 +306,13 @@ mod tests {
         let unknown = try_parse_args_from::<Service, _, _>(["example", "--port", "1", "--colour"])
             .unwrap_err();
         assert_eq!(unknown.kind(), ErrorKind::UnknownArgument);
+        let help = try_parse_args_from::<Launcher, _, _>(["bookstore", "recommend", "--help"])
+            .unwrap_err();
+        assert_eq!(help.kind(), ErrorKind::DisplayHelp);
+        let missing = try_parse_args_from::<Launcher, _, _>(["bookstore"]).unwrap_err();
+        assert_eq!(
+            missing.kind(),
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        );
     }
 }
