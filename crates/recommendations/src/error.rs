@@ -54,6 +54,15 @@ pub enum Error {
         /// The limit.
         max: usize,
     },
+    /// A search query with more different words (after lowercasing) than the limit, which
+    /// bounds the work a search does per book.
+    #[error("query must have at most {max} different words, got {count}")]
+    TooManyWords {
+        /// How many different words the query has.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A `page_token` that does not continue this search.
     #[error("page_token {problem}, or leave it empty for the first page")]
     InvalidPageToken {
@@ -98,6 +107,7 @@ impl GrpcError for Error {
             | Self::Negative { .. }
             | Self::NotPositive { .. }
             | Self::QueryTooLong { .. }
+            | Self::TooManyWords { .. }
             | Self::InvalidPageToken { .. } => Code::InvalidArgument,
         }
     }

@@ -9,9 +9,11 @@
 //! [`run`] takes already-bound listeners and a shutdown future, so tests can bind port 0 and
 //! stop the server at will.
 
+mod book_index;
 pub mod catalog;
 pub mod error;
 mod page_token;
+mod query;
 pub mod recommender;
 pub mod search;
 pub mod service;
@@ -29,7 +31,6 @@ use bookstore_serve::{
 pub use catalog::{Catalog, CatalogError, Category};
 pub use error::Error;
 pub use recommender::Recommender;
-pub use search::BookIndex;
 use service::{LegacyRecommendations, RecommendationsV1};
 
 /// What tells this service's serving flags from the others': its name and ports.

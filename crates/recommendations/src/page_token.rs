@@ -1,13 +1,15 @@
 //! `SearchBooks` page tokens: `<offset>.<fingerprint>` — where the next page starts, and 16 hex
-//! digits hashing the search the token belongs to (the query's lowercased words, the category,
+//! digits hashing the search the token belongs to (the query's canonical words, the category,
 //! and the catalog itself; see [`SearchFingerprint`]).
 //!
 //! So a token sent with another query or category, or to a server with another catalog (where
 //! its offset would skip or repeat books), is refused rather than silently followed (AIP-158).
-//! Queries that differ only in case or spacing are the same search and share tokens; the page
-//! size may change from page to page. Tokens do not expire: the catalog does not change while
-//! the server runs. Only the canonical form written here is read back, so a token is either one
-//! this service wrote or refused.
+//! Queries with the same canonical words (see `query.rs`: differing only in case, spacing,
+//! word order, repeated words, or words contained in another word of the query) find the same
+//! books, so they are the same search and share tokens; the page size may change from page to
+//! page. Tokens do not expire: the catalog does not change while the server runs. Only the
+//! canonical form written here is read back, so a token is either one this service wrote or
+//! refused.
 
 use crate::catalog::Category;
 use crate::error::{Error, PageTokenProblem};
@@ -72,12 +74,17 @@ impl SearchFingerprint {
         self
     }
 
-    /// The fingerprint of a search for `words` in `category` of the catalog hashed so far.
-    pub(crate) fn of_search(mut self, words: &[&str], category: Option<Category>) -> u64 {
+    /// The fingerprint of a search for `words` (canonical, so in one order) in `category` of
+    /// the catalog hashed so far.
+    pub(crate) fn of_search(
+        mut self,
+        words: &[impl AsRef<str>],
+        category: Option<Category>,
+    ) -> u64 {
         self.write(category.map_or("*", Category::slug).as_bytes());
         for word in words {
             // A separator, so ["ab", "c"] and ["a", "bc"] differ.
-            self.write(&[0]).write(word.as_bytes());
+            self.write(&[0]).write(word.as_ref().as_bytes());
         }
         self.0
     }

@@ -3,7 +3,8 @@
 //!
 //! A request names a category and how many books it wants; the answer is
 //! `min(wanted, MAX_RESULTS_CAP, books in category)` distinct books chosen uniformly at random,
-//! as the tutorial's `random.sample` does.
+//! as the tutorial's `random.sample` does. The recommender also finds books by id and by search
+//! (`book_index.rs`, `search.rs`), through an index that refers to the catalog's books.
 
 use std::sync::Mutex;
 
@@ -11,8 +12,10 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 
+use crate::book_index::BookIndex;
 use crate::catalog::{Book, Catalog, Category};
-use crate::search::BookIndex;
+use crate::error::Error;
+use crate::search::{Search, SearchPage};
 
 /// The most books one request returns. Larger requests are clamped, not refused: asking for
 /// "as many as you have" is a reasonable request, and the cap keeps responses small.
@@ -29,10 +32,11 @@ enum Randomness {
     Seeded(Box<Mutex<StdRng>>),
 }
 
-/// Picks random books from a catalog, and finds books in it through its [`BookIndex`].
+/// Picks random books from a catalog, and finds books in it by id and by search.
 pub struct Recommender {
     catalog: Catalog,
-    /// Built once with the catalog, apart from it, so `recommend` reads the catalog as before.
+    /// Built once from the catalog and referring to its books by position (no second copy);
+    /// apart from it, so `recommend` reads the catalog as before.
     index: BookIndex,
     randomness: Randomness,
 }
@@ -64,9 +68,15 @@ impl Recommender {
         &self.catalog
     }
 
-    /// The catalog's books indexed by id and for search.
-    pub fn index(&self) -> &BookIndex {
-        &self.index
+    /// The book with catalog id `id`: ids must be positive, and one the catalog lacks is not
+    /// found.
+    pub fn book(&self, id: i64) -> Result<&Book, Error> {
+        self.index.get(&self.catalog, id)
+    }
+
+    /// One page of the books matching `search` (see [`crate::search`]).
+    pub fn search(&self, search: &Search<'_>) -> Result<SearchPage<'_>, Error> {
+        search.page(&self.index, &self.catalog)
     }
 
     /// Up to `wanted` distinct random books from `category` (see the module docs for the cap).

@@ -1,32 +1,25 @@
-//! Finding books: one book by its id, and a search by words of the title and author, a page at
-//! a time — the domain side of v1's `GetBook` and `SearchBooks`, free of any protobuf type.
+//! Finding books by words of their title and author, a page at a time — the domain side of
+//! v1's `SearchBooks`, free of any protobuf type.
 //!
-//! Everything a search needs from a book is worked out once, when the index is built from the
-//! catalog at start-up: the books are kept in search order (title lowercased, then id), each
-//! with its title and author lowercased, and listed per category. A search lowercases only its
-//! query and scans the candidates once, counting every match and keeping those of the page.
-//!
-//! # Matching
-//!
-//! The query is lowercased (Unicode, `str::to_lowercase`) and split at whitespace; a book
-//! matches when every word is a substring of its lowercased title or of its lowercased author.
-//! An empty query matches every book.
+//! A search makes its query canonical (`query.rs`, which also describes matching and the
+//! query's limits: [`MAX_QUERY_CHARS`] characters, [`MAX_QUERY_WORDS`] different words), reads
+//! its page token, and takes its page from the catalog's index (`book_index.rs`). An empty
+//! query is a listing: the page is a slice of the category's list, or of every book, with no
+//! scan. Any other query scans the candidates once, counting every match and keeping those of
+//! the page.
 //!
 //! # Pages
 //!
 //! A page holds `page_size` books (0 means [`DEFAULT_PAGE_SIZE`], more than [`MAX_PAGE_SIZE`]
-//! means that); its `next_page_token` continues the same search only (see `page_token.rs`).
+//! means that), ordered by lowercased title, then id; its `next_page_token` continues the same
+//! search only (see `page_token.rs`).
 
-use std::collections::HashMap;
-use std::ops::Range;
-
+use crate::book_index::BookIndex;
 use crate::catalog::{Book, Catalog, Category};
-use crate::error::Error;
-use crate::error::non_negative;
-use crate::page_token::{self, SearchFingerprint};
-
-/// The longest query accepted, in characters.
-pub const MAX_QUERY_CHARS: usize = 200;
+use crate::error::{Error, non_negative};
+use crate::page_token;
+use crate::query::Query;
+pub use crate::query::{MAX_QUERY_CHARS, MAX_QUERY_WORDS};
 
 /// The page size of a search that leaves `page_size` at 0.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
@@ -38,7 +31,8 @@ pub const MAX_PAGE_SIZE: usize = 100;
 /// A search as the client sent it (after the category is read).
 #[derive(Clone, Copy, Debug)]
 pub struct Search<'a> {
-    /// Words to find in titles and authors.
+    /// Words to find in titles and authors: at most [`MAX_QUERY_CHARS`] characters and
+    /// [`MAX_QUERY_WORDS`] different words, or the search is refused.
     pub query: &'a str,
     /// Only this category, or every category.
     pub category: Option<Category>,
@@ -59,114 +53,24 @@ pub struct SearchPage<'a> {
     pub total_size: usize,
 }
 
-/// A book with what a search compares, worked out once.
-#[derive(Debug)]
-struct Entry {
-    book: Book,
-    /// Lowercased title and author, split by a newline (which no query word contains, so a word
-    /// cannot match across the two).
-    haystack: String,
-}
-
-impl Entry {
-    fn matches(&self, words: &[&str]) -> bool {
-        words.iter().all(|word| self.haystack.contains(word))
-    }
-}
-
-/// The catalog's books indexed for `GetBook` and `SearchBooks`.
-#[derive(Debug)]
-pub struct BookIndex {
-    /// Every book, in search order: title lowercased, then id.
-    entries: Vec<Entry>,
-    /// Positions in `entries` of each category's books, in search order.
-    by_category: [Vec<usize>; Category::ALL.len()],
-    /// Position in `entries` of each id.
-    by_id: HashMap<u32, usize>,
-    /// Every book hashed, so tokens from another catalog are refused.
-    catalog_fingerprint: SearchFingerprint,
-}
-
-impl BookIndex {
-    /// Indexes every book of `catalog`.
-    pub fn new(catalog: &Catalog) -> Self {
-        let mut entries: Vec<Entry> = Category::ALL
-            .iter()
-            .flat_map(|category| catalog.books(*category))
-            .map(|book| Entry {
-                haystack: format!(
-                    "{}\n{}",
-                    book.title.to_lowercase(),
-                    book.author.to_lowercase()
-                ),
-                book: book.clone(),
-            })
-            .collect();
-        entries.sort_by_cached_key(|entry| (entry.book.title.to_lowercase(), entry.book.id));
-        let mut by_category: [Vec<usize>; Category::ALL.len()] = Default::default();
-        let mut by_id = HashMap::with_capacity(entries.len());
-        let mut catalog_fingerprint = SearchFingerprint::new();
-        for (position, entry) in entries.iter().enumerate() {
-            let book = &entry.book;
-            by_category[book.category.index()].push(position);
-            by_id.insert(book.id, position);
-            catalog_fingerprint
-                .write(&book.id.to_be_bytes())
-                .write(book.title.as_bytes())
-                .write(&[0])
-                .write(book.author.as_bytes())
-                .write(&[0])
-                .write(book.category.slug().as_bytes())
-                .write(&book.year.to_be_bytes());
-        }
-        Self {
-            entries,
-            by_category,
-            by_id,
-            catalog_fingerprint,
-        }
-    }
-
-    /// The book with catalog id `id`: ids must be positive, and one the catalog lacks is not
-    /// found.
-    pub fn get(&self, id: i64) -> Result<&Book, Error> {
-        if id <= 0 {
-            return Err(Error::NotPositive {
-                field: "id",
-                value: id,
-            });
-        }
-        u32::try_from(id)
-            .ok()
-            .and_then(|id| self.by_id.get(&id))
-            .map(|position| &self.entries[*position].book)
-            .ok_or(Error::BookNotFound { id })
-    }
-
-    /// One page of the books matching `search` (see the module docs).
-    pub fn search(&self, search: &Search<'_>) -> Result<SearchPage<'_>, Error> {
-        let length = search.query.chars().count();
-        if length > MAX_QUERY_CHARS {
-            return Err(Error::QueryTooLong {
-                length,
-                max: MAX_QUERY_CHARS,
-            });
-        }
-        let page_size = page_size(search.page_size)?;
-        let query = search.query.to_lowercase();
-        let words: Vec<&str> = query.split_whitespace().collect();
-        let fingerprint = self.catalog_fingerprint.of_search(&words, search.category);
-        let offset = page_token::read(search.page_token, fingerprint)?;
+impl Search<'_> {
+    /// This search's page of the books of `catalog`, through its `index` (see the module docs).
+    pub(crate) fn page<'a>(
+        &self,
+        index: &BookIndex,
+        catalog: &'a Catalog,
+    ) -> Result<SearchPage<'a>, Error> {
+        let query = Query::parse(self.query)?;
+        let page_size = page_size(self.page_size)?;
+        let fingerprint = index
+            .catalog_fingerprint()
+            .of_search(query.words(), self.category);
+        let offset = page_token::read(self.page_token, fingerprint)?;
         let window = offset..offset.saturating_add(page_size);
-        let (books, total_size) = match search.category {
-            Some(category) => page(
-                self.by_category[category.index()]
-                    .iter()
-                    .map(|position| &self.entries[*position]),
-                &words,
-                window,
-            ),
-            None => page(self.entries.iter(), &words, window),
+        let (books, total_size) = if query.is_empty() {
+            index.list(catalog, self.category, window)
+        } else {
+            index.find(catalog, self.category, &query, window)
         };
         // Tokens this index issues point inside the results of their own search.
         if offset > 0 && offset >= total_size {
@@ -188,31 +92,29 @@ pub fn page_size(requested: i64) -> Result<usize, Error> {
         size => usize::try_from(size).map_or(MAX_PAGE_SIZE, |size| size.min(MAX_PAGE_SIZE)),
     })
 }
-
-/// The books of `candidates` matching `words` whose match number falls in `window`, and how
-/// many match in all.
-fn page<'a>(
-    candidates: impl Iterator<Item = &'a Entry>,
-    words: &[&str],
-    window: Range<usize>,
-) -> (Vec<&'a Book>, usize) {
-    let mut books = Vec::new();
-    let mut total = 0;
-    for entry in candidates.filter(|entry| entry.matches(words)) {
-        if window.contains(&total) {
-            books.push(&entry.book);
-        }
-        total += 1;
-    }
-    (books, total)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn index() -> BookIndex {
-        BookIndex::new(&Catalog::built_in().unwrap())
+    /// A catalog with its index, as the recommender holds them.
+    struct Indexed {
+        catalog: Catalog,
+        index: BookIndex,
+    }
+
+    impl Indexed {
+        fn new(catalog: Catalog) -> Self {
+            let index = BookIndex::new(&catalog);
+            Self { catalog, index }
+        }
+
+        fn search(&self, search: &Search<'_>) -> Result<SearchPage<'_>, Error> {
+            search.page(&self.index, &self.catalog)
+        }
+    }
+
+    fn index() -> Indexed {
+        Indexed::new(Catalog::built_in().unwrap())
     }
 
     fn search(query: &str, category: Option<Category>) -> Search<'_> {
@@ -226,24 +128,6 @@ mod tests {
 
     fn titles<'a>(page: &SearchPage<'a>) -> Vec<&'a str> {
         page.books.iter().map(|book| book.title.as_str()).collect()
-    }
-
-    #[test]
-    fn gets_books_by_id() {
-        let index = index();
-        assert_eq!(index.get(1).unwrap().title, "The Maltese Falcon");
-        let missing = index.get(4_242).unwrap_err();
-        assert_eq!(missing.to_string(), "no book with id 4242");
-        let huge = index.get(i64::MAX).unwrap_err();
-        assert!(matches!(huge, Error::BookNotFound { id: i64::MAX }));
-        assert_eq!(
-            index.get(0).unwrap_err().to_string(),
-            "id must be positive, got 0"
-        );
-        assert!(matches!(
-            index.get(-3),
-            Err(Error::NotPositive { value: -3, .. })
-        ));
     }
 
     #[test]
@@ -332,7 +216,7 @@ mod tests {
                 "[[book]]\nid = {id}\ntitle = \"{title}\"\nauthor = \"A\"\ncategory = \"mystery\"\nyear = 1\n"
             )
         };
-        let catalog = |text: &str| BookIndex::new(&Catalog::parse(text, "test").unwrap());
+        let catalog = |text: &str| Indexed::new(Catalog::parse(text, "test").unwrap());
         let before = catalog(&(book(1, "A") + &book(2, "B")));
         let after = catalog(&(book(1, "A") + &book(3, "AA") + &book(2, "B")));
         let first = before
@@ -360,14 +244,61 @@ mod tests {
     }
 
     #[test]
-    fn long_queries_are_refused_by_characters_not_bytes() {
+    fn queries_with_the_same_canonical_words_share_tokens() {
         let index = index();
-        let longest = "é".repeat(MAX_QUERY_CHARS);
-        assert!(index.search(&search(&longest, None)).is_ok());
-        let error = index.search(&search(&(longest + "é"), None)).unwrap_err();
+        let first = |query| {
+            let first = Search {
+                page_size: 1,
+                ..search(query, None)
+            };
+            index.search(&first).unwrap().next_page_token.unwrap()
+        };
+        let next = |query, token: &str| {
+            let next = Search {
+                page_size: 1,
+                page_token: token,
+                ..search(query, None)
+            };
+            index.search(&next).map(|page| page.books[0].id)
+        };
+        let groups: [&[&str]; 3] = [
+            &["the", "the the", "THE  the\tThe"],
+            &["christie", "chris christie", "CHRISTIE christ ie c"],
+            &["of the", "the of", "OF of THE the"],
+        ];
+        for group in groups {
+            let token = first(group[0]);
+            let second = next(group[0], &token).unwrap();
+            for query in group {
+                assert_eq!(first(query), token, "{query:?}");
+                assert_eq!(next(query, &token).unwrap(), second, "{query:?}");
+            }
+        }
+        // A word that is not part of another still makes another search.
+        assert!(matches!(
+            next("the ring", &first("the")),
+            Err(Error::InvalidPageToken { .. })
+        ));
+    }
+
+    #[test]
+    fn at_most_16_different_words() {
+        let index = index();
+        let letters: Vec<String> = ('a'..='q').map(String::from).collect();
+        let sixteen = letters[..16].join(" ");
+        let page = index.search(&search(&sixteen, None)).unwrap();
+        assert!(page.books.iter().all(|book| {
+            let haystack = format!("{} {}", book.title, book.author).to_lowercase();
+            letters[..16]
+                .iter()
+                .all(|letter| haystack.contains(letter.as_str()))
+        }));
+        let error = index.search(&search(&letters.join(" "), None)).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "query must be at most 200 characters, got 201"
+            "query must have at most 16 different words, got 17"
         );
+        let repeated = format!("{sixteen} {}", sixteen.to_uppercase());
+        assert!(index.search(&search(&repeated, None)).is_ok());
     }
 }

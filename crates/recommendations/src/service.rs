@@ -162,7 +162,7 @@ impl v1::recommendations_service_server::RecommendationsService for Recommendati
         &self,
         request: Request<v1::GetBookRequest>,
     ) -> Result<Response<v1::GetBookResponse>, Status> {
-        let book = self.recommender.index().get(request.get_ref().id)?;
+        let book = self.recommender.book(request.get_ref().id)?;
         Ok(Response::new(v1::GetBookResponse {
             book: Some(v1_book(book)),
         }))
@@ -173,7 +173,7 @@ impl v1::recommendations_service_server::RecommendationsService for Recommendati
         request: Request<v1::SearchBooksRequest>,
     ) -> Result<Response<v1::SearchBooksResponse>, Status> {
         let request = request.into_inner();
-        let page = self.recommender.index().search(&Search {
+        let page = self.recommender.search(&Search {
             query: &request.query,
             category: search_category(request.category)?,
             page_size: request.page_size.into(),

@@ -113,7 +113,7 @@ async fn search_finds_title_and_author_words_in_any_case() {
 }
 
 #[tokio::test]
-async fn long_queries_and_unknown_categories_are_refused() {
+async fn long_queries_many_words_and_unknown_categories_are_refused() {
     let server = start().await;
     let mut client = client(&server).await;
     let longest = "ë".repeat(200);
@@ -130,6 +130,27 @@ async fn long_queries_and_unknown_categories_are_refused() {
         &status,
         Code::InvalidArgument,
         "query must be at most 200 characters, got 201",
+    );
+    // At most 16 different words; repeats, in any case, are one word.
+    let letters: Vec<String> = ('a'..='q').map(String::from).collect();
+    let sixteen = format!(
+        "{0} {0} {1}",
+        letters[..16].join(" "),
+        letters[0].to_uppercase()
+    );
+    let page = client
+        .search_books(search(&sixteen, v1::Category::Unspecified, 0))
+        .await
+        .unwrap();
+    assert!(page.into_inner().total_size <= 1);
+    let status = client
+        .search_books(search(&letters.join(" "), v1::Category::Unspecified, 0))
+        .await
+        .unwrap_err();
+    assert_refused(
+        &status,
+        Code::InvalidArgument,
+        "query must have at most 16 different words, got 17",
     );
     let request = v1::SearchBooksRequest {
         category: 99,

@@ -2,7 +2,11 @@
 //! documented rules: paging with any page sizes (changing from page to page, if the client
 //! likes) yields exactly the books whose title or author contains every word of the query in any
 //! case, of the category, ordered by lowercased title then id — each once, with the same
-//! `total_size` on every page; and a page token continues its own search only.
+//! `total_size` on every page; queries of more than 16 different words are refused; and a page
+//! token continues its own search only — the search of the same canonical words (different
+//! lowercased words, ignoring those inside another) and category.
+
+use std::collections::BTreeSet;
 
 use bookstore_proto::recommendations::v1;
 use proptest::prelude::*;
@@ -49,14 +53,54 @@ fn word(vocabulary: Vec<String>) -> impl Strategy<Value = String> {
     ]
 }
 
-/// A query of words joined by any whitespace; sometimes long.
+/// A query of words joined by any whitespace; sometimes long, sometimes of many short words
+/// (about as many different ones as the limit).
 fn query(vocabulary: Vec<String>) -> impl Strategy<Value = String> {
     let separator = prop::sample::select(vec![" ", "  ", "\t", " \n"]);
     prop_oneof![
         8 => prop::collection::vec((word(vocabulary), separator), 0..4)
             .prop_map(|words| words.into_iter().map(|(word, gap)| word + gap).collect()),
         1 => (195..210usize).prop_map(|length| "a".repeat(length)),
+        1 => prop::collection::vec("[a-eA-E]{1,2}|[a-z]{1,3}", 14..24)
+            .prop_map(|words| words.join(" ")),
     ]
+}
+
+/// `query`'s words shuffled, one of them repeated in upper case and a part of one added: by
+/// the documented rules, often the same search.
+fn same_words(query: String) -> impl Strategy<Value = String> {
+    let words: Vec<String> = query.split_whitespace().map(str::to_owned).collect();
+    (Just(words).prop_shuffle(), any::<Index>(), any::<Index>()).prop_map(
+        |(mut words, repeat, part)| {
+            if let Some(word) = words.get(repeat.index(words.len().max(1))) {
+                words.push(word.to_uppercase());
+            }
+            if let Some(word) = words.get(part.index(words.len().max(1))) {
+                let chars: Vec<char> = word.chars().collect();
+                words.push(chars[..chars.len().div_ceil(2)].iter().collect());
+            }
+            words.join(" ")
+        },
+    )
+}
+
+/// The words a book must contain, canonical (lowercased, different, sorted, none inside
+/// another), or the refusal's code when the query is over a limit.
+fn canonical(query: &str) -> Result<Vec<String>, Code> {
+    let different: BTreeSet<String> = query.split_whitespace().map(str::to_lowercase).collect();
+    if query.chars().count() > 200 || different.len() > 16 {
+        return Err(Code::InvalidArgument);
+    }
+    let inside_another = |word: &String| {
+        different
+            .iter()
+            .any(|other| other != word && other.contains(word.as_str()))
+    };
+    Ok(different
+        .iter()
+        .filter(|word| !inside_another(word))
+        .cloned()
+        .collect())
 }
 
 /// A category number: unspecified, each category, or one the API does not define.
@@ -66,9 +110,7 @@ fn category() -> impl Strategy<Value = i32> {
 
 /// The documented answer: the ids of every matching book in order, or the refusal's code.
 fn documented(catalog: &Catalog, query: &str, category: i32) -> Result<Vec<i64>, Code> {
-    if query.chars().count() > 200 {
-        return Err(Code::InvalidArgument);
-    }
+    canonical(query)?;
     let only = match v1::Category::try_from(category) {
         Ok(v1::Category::Unspecified) => None,
         Ok(category) => {
@@ -142,7 +184,18 @@ fn a_page_token_continues_its_own_search_only() {
     let server = Server::start();
     let vocabulary = vocabulary(&server.catalog);
     let search = || (query(vocabulary.clone()), 0..=8i32);
-    proptest!(cases(128), |((first, second) in (search(), search()))| {
+    let searches = (search(), search(), any::<bool>()).prop_flat_map(|(first, other, same)| {
+        let second = if same {
+            let category = first.1;
+            same_words(first.0.clone())
+                .prop_map(move |query| (query, category))
+                .boxed()
+        } else {
+            Just(other).boxed()
+        };
+        (Just(first), second)
+    });
+    proptest!(cases(128), |((first, second) in searches)| {
         let request = |(query, category): &(String, i32), page_token: String| v1::SearchBooksRequest {
             query: query.clone(),
             category: *category,
@@ -157,8 +210,9 @@ fn a_page_token_continues_its_own_search_only() {
             return Ok(());
         }
         let answer = server.runtime.block_on(server.v1().search_books(request(&second, token)));
-        let words = |query: &str| query.to_lowercase().split_whitespace().map(str::to_owned).collect::<Vec<_>>();
-        let same_search = words(&first.0) == words(&second.0) && first.1 == second.1;
+        // The first search was accepted, so its words are canonical; the second must be too.
+        let same_search = canonical(&second.0).is_ok_and(|words| words == canonical(&first.0).unwrap())
+            && first.1 == second.1;
         if same_search {
             let expected = documented(&server.catalog, &second.0, second.1).unwrap();
             let page = answer.unwrap().into_inner();
