@@ -157,8 +157,10 @@ async fn progress_and_summary_count_the_same_requests() {
         &format!("http://{addr}"),
         "-n",
         "300",
+        // Long enough that the progress line at 1 s falls well inside the warm-up even when
+        // a loaded machine wakes the progress thread late.
         "--warmup",
-        "1200ms",
+        "3s",
     ];
     let output = loadgen(args.iter().map(|arg| (*arg).to_owned()).collect()).await;
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -207,7 +207,7 @@ fn banner(host: &str, bound: &Bound, certs: Option<&Path>) -> String {
         port(&bound.marketplace)
     );
     text += &format!(
-        "  ncr-gateway       http://{shown}:{}/api/ncr/10/3\n",
+        "  ncr-gateway       http://{shown}:{}/   (JSON: /api/ncr/10/3)\n",
         port(&bound.ncr_gateway)
     );
     for (name, listeners) in [

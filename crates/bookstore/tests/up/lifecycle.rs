@@ -96,7 +96,6 @@ async fn up_runs_the_system_and_stops_gracefully() {
     assert!(rest.contains("stopped"), "{rest}");
 }
 
-/// A port nothing listens on (it was free a moment ago).
 #[tokio::test]
 async fn one_request_id_is_logged_by_the_marketplace_and_recommendations() {
     const LOG_HOST: &str = "127.0.0.7";

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::launcher::{homepage_with_recommendations, launch_with, signal, wait_for_exit};
 
+/// A port nothing listens on (it was free a moment ago).
 pub(crate) fn free_port(host: &str) -> u16 {
     std::net::TcpListener::bind((host, 0))
         .unwrap()
