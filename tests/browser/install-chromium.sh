@@ -4,6 +4,9 @@
 # cannot be: the browser suites must never pass without a browser.
 #
 #     tests/browser/install-chromium.sh     # prints the versions it found or installed
+#
+# apt waits up to 120 s for another apt's lock. No `timeout` here: it would move apt into a
+# process group of its own, out of reach of the caller's timeout (run.sh, lighthouse.sh).
 set -euo pipefail
 
 chrome="${CHROME_PATH:-/usr/bin/chromium}"
@@ -19,9 +22,9 @@ if ! present; then
     fi
     echo "installing chromium and chromium-driver with apt"
     export DEBIAN_FRONTEND=noninteractive
-    timeout 600 apt-get update -qq
+    apt-get update -qq -o DPkg::Lock::Timeout=120
     # fonts-liberation: metric-compatible fonts, so pages lay out as on a desktop.
-    timeout 900 apt-get install -y -qq --no-install-recommends \
+    apt-get install -y -qq -o DPkg::Lock::Timeout=120 --no-install-recommends \
         chromium chromium-driver fonts-liberation >/dev/null
 fi
 if ! present; then

@@ -2,8 +2,10 @@
 //! `--port=0` and says which), and stopped with the browsers it started when dropped, also
 //! when a test panics.
 //!
-//! It stays in the test's process group, as do the browsers it starts, so a `timeout` or a
-//! Ctrl+C that ends the test run ends them too.
+//! It stays in the test's process group, as do the browsers it starts (chromedriver starts
+//! Chromium in its own group), so a signal to the run's group ends them too: a Ctrl+C, or the
+//! `timeout` that bounds `tests/browser/run.sh` in `.ci/run` (the script has no timeout of its
+//! own, which would move cargo and everything under it into a group of its own).
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};

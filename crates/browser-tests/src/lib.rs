@@ -1,5 +1,5 @@
 //! The storefront in a real browser: headless Chromium driven through chromedriver (W3C
-//! WebDriver, by [fantoccini](https://docs.rs/fantoccini)) against the Marketplace and
+//! WebDriver, by [thirtyfour](https://docs.rs/thirtyfour)) against the Marketplace and
 //! Recommendations running in the test's process.
 //!
 //! The tests (`tests/storefront.rs`) need `chromium` and `chromium-driver`, so they are

@@ -16,6 +16,21 @@ fn is_book_path(path: &str) -> bool {
         .is_some_and(|id| !id.is_empty() && id.bytes().all(|byte| byte.is_ascii_digit()))
 }
 
+/// The path of the search results for `words`, encoded as the header's search form sends
+/// them (`application/x-www-form-urlencoded`: `Dune & co` is `/search?q=Dune+%26+co`).
+fn search_path(words: &str) -> String {
+    let mut url = reqwest::Url::parse("http://storefront/search").expect("a valid URL");
+    url.query_pairs_mut().append_pair("q", words);
+    format!("{}?{}", url.path(), url.query().unwrap_or_default())
+}
+
+#[test]
+fn search_paths_are_encoded_as_the_search_form_sends_them() {
+    assert_eq!(search_path("Dune"), "/search?q=Dune");
+    assert_eq!(search_path("Dune & co"), "/search?q=Dune+%26+co");
+    assert_eq!(search_path("#1?"), "/search?q=%231%3F");
+}
+
 /// The `href` of every book link in the homepage's `<li>`s, failing unless there are exactly
 /// three `<li>`, each linking to a book page.
 async fn homepage_books(browser: &Browser) -> Vec<String> {
@@ -213,7 +228,7 @@ async fn every_kind_of_page_fits_a_phone_and_a_laptop_screen() {
         "/".to_owned(),
         book,
         category,
-        format!("/search?q={word}"),
+        search_path(&word),
         "/no/such/page".to_owned(),
     ];
 
