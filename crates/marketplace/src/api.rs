@@ -12,13 +12,13 @@ use serde::Deserialize;
 use tower_http::request_id::RequestId;
 
 use crate::book::book_id;
+use crate::book_view::BookView;
 use crate::category;
 use crate::error::Error;
 use crate::home::{DEFAULT_CATEGORY, HOMEPAGE_RESULTS};
 use crate::request::{AppState, category_of, parse_query, request_id};
 use crate::respond::ApiError;
 use crate::search::search_words;
-use crate::upstream::BookView;
 
 /// The most books `/api/recommendations` returns in one answer.
 pub(crate) const MAX_API_RESULTS: i32 = 50;

@@ -1,6 +1,8 @@
 //! `GET /books/{id}`: one book — title, author, year, category, cover — and up to
-//! [`MORE_BOOKS`] others of its category. An id that is not a positive whole number is a 404
-//! like an id the catalog does not hold (no call is made for it). Without `GetBook` there is
+//! [`MORE_BOOKS`] others of its category. An id that is not a positive whole number written
+//! canonically — ASCII digits, no sign, no leading zero — is a 404 like an id the catalog does
+//! not hold (no call is made for it): `/books/007` and `/books/+7` would otherwise be
+//! duplicates of `/books/7`, and a book has one URL. Without `GetBook` there is
 //! no page (503 while Recommendations is down); without the other books, the page says so in
 //! their place.
 
@@ -19,16 +21,19 @@ use crate::respond::{PageError, render};
 /// How many other books of its category a book's page shows at most.
 pub(crate) const MORE_BOOKS: usize = 3;
 
-/// The catalog id `path` names: a positive whole number, else [`Error::NoSuchBook`].
+/// The catalog id `path` names: a positive whole number in canonical form (what
+/// `i64::to_string` writes), else [`Error::NoSuchBook`].
 pub(crate) fn book_id(path: Result<Path<String>, PathRejection>) -> Result<i64, Error> {
     let text = match path {
         Ok(Path(text)) => text,
         // Not UTF-8 once percent-decoded: no book has such an id.
         Err(_) => String::from("?"),
     };
-    text.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
+    // `parse` alone would take a sign and leading zeros.
+    let canonical = text.bytes().all(|byte| byte.is_ascii_digit()) && !text.starts_with('0');
+    canonical
+        .then(|| text.parse::<i64>().ok())
+        .flatten()
         .ok_or(Error::NoSuchBook { id: text })
 }
 
@@ -71,10 +76,26 @@ mod tests {
     }
 
     #[test]
-    fn only_positive_whole_numbers_are_book_ids() {
+    fn only_positive_whole_numbers_written_canonically_are_book_ids() {
         assert_eq!(parsed("7").unwrap(), 7);
+        assert_eq!(parsed("10").unwrap(), 10);
         assert_eq!(parsed("9223372036854775807").unwrap(), i64::MAX);
-        for bad in ["0", "-1", "abc", "1.5", "", " 1", "9223372036854775808"] {
+        for bad in [
+            "0",
+            "-1",
+            "abc",
+            "1.5",
+            "",
+            " 1",
+            "9223372036854775808",
+            "+7",
+            "007",
+            "07",
+            "00",
+            "-0",
+            "+0",
+            "７",
+        ] {
             let error = parsed(bad).unwrap_err();
             assert!(matches!(error, Error::NoSuchBook { .. }), "{bad}");
         }

@@ -1,189 +1,255 @@
 //! Generated book covers: a colour and a pattern worked out from a hash of the title and the
-//! category, so a book looks the same on every page and every visit, and no image is fetched
-//! (the pages' Content-Security-Policy loads no images but the favicon).
+//! category, so a book looks the same on every page and every visit, and no image is fetched.
 //!
-//! The background's hue comes from the category (mysteries blue, fantasy green, …), nudged by
-//! the hash; the pattern (stripes, rings, dots, blocks or a sun) and its placement come from the
-//! hash. The title and author are written over it in white, so every colour is darkened until
-//! white text on it reaches a contrast ratio of at least [`MIN_CONTRAST`] (WCAG AA asks 4.5).
-//! The pattern is an inline SVG whose markup holds only numbers and colours formatted here,
-//! never text from the catalog.
+//! The background's hue comes from the category (mysteries blue, fantasy green, …), its shade
+//! from the hash; the pattern (stripes, rings, dots, blocks or a sun), its colour (a
+//! neighbouring hue) and its placement come from the hash too. The title and author are
+//! written over it in white, so every colour is darkened until white text on it reaches a
+//! contrast ratio of at least [`MIN_CONTRAST`] (WCAG AA asks 4.5).
+//!
+//! Cheap to render, since every page of books draws several: the colours are worked out once
+//! per process ([`SHADES`] of each kind per category, a table of 144 short strings), so a
+//! cover is a hash of its title and a few numbers drawn from it ([`Cover`], `Copy`, no heap),
+//! and its markup is the same few elements whatever the pattern: repeated shapes (stripes,
+//! dots) are one SVG `<pattern>` tile, not one element per shape. Its `Display` writes that
+//! markup straight into the page — an inline `<svg>` whose background is a `<rect>`, so the
+//! page carries no `style` attribute — holding only numbers and colours formatted here, never
+//! text from the catalog. About 2,000 instructions and 330 bytes a cover (BENCHMARKS.md,
+//! session 6), where drawing each from scratch had cost 14,000 and, dotted, over 2 KB.
 
-use std::fmt::Write as _;
+use std::fmt;
+use std::sync::LazyLock;
 
 use bookstore_proto::recommendations::v1;
+
+use crate::fnv;
 
 /// The least contrast ratio of white text on any colour of a cover.
 pub const MIN_CONTRAST: f64 = 4.8;
 
-/// A generated cover.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cover {
-    /// The background colour, `#rrggbb`.
-    pub background: String,
-    /// The pattern, an inline `<svg>` (numbers and colours only: safe to write unescaped).
-    pub art: String,
-}
+/// How many backgrounds, and how many pattern colours, each category has.
+pub const SHADES: usize = 8;
+/// The categories' enum values run from 0 (unspecified) to this, less one.
+const CATEGORIES: usize = 9;
 
 /// The art's size, in SVG units: a book's 2:3.
 const WIDTH: u64 = 100;
 const HEIGHT: u64 = 150;
 /// The width of a ring's stroke.
 const RING_STROKE: u64 = 5;
+// The markup writes these three out as literals, since each formatted number costs a call into
+// `core::fmt` on every cover; a unit test keeps the two the same.
 
-/// The cover of the book titled `title` in `category`.
-pub fn cover(title: &str, category: v1::Category) -> Cover {
-    let mut bits = Bits(fnv1a(
-        category
-            .as_str_name()
-            .bytes()
-            .chain([0])
-            .chain(title.bytes()),
-    ));
-    let hue = base_hue(category) + bits.take(32) as f64 - 16.0;
-    let background = readable(hue, 0.45 + bits.take(20) as f64 / 100.0, 0.30);
-    // A neighbouring hue, so pattern and ground go together.
-    let accent = readable(hue + 20.0 + bits.take(45) as f64, 0.55, 0.42);
-    let mut art = format!(
-        r#"<svg viewBox="0 0 {WIDTH} {HEIGHT}" preserveAspectRatio="xMidYMid slice" focusable="false"><g fill="{accent}" fill-opacity=".75" stroke="{accent}" stroke-opacity=".75" stroke-width="0">"#
-    );
-    for shape in pattern(&mut bits) {
-        shape.write(&mut art);
-    }
-    art.push_str("</g></svg>");
-    Cover { background, art }
+/// A book's generated cover: its `Display` is the inline `<svg>` (numbers and colours only:
+/// safe to write unescaped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cover {
+    /// The book's id: it names the cover's `<pattern>`, unique on a page of distinct books.
+    id: i64,
+    /// The background colour, `#rrggbb`.
+    background: &'static str,
+    /// The pattern's colour, `#rrggbb`.
+    accent: &'static str,
+    pattern: Pattern,
 }
 
-/// A shape of a cover's pattern, in SVG units.
+/// The cover of book `id`, titled `title`, in `category`.
+pub fn cover(id: i64, title: &str, category: v1::Category) -> Cover {
+    let index = usize::try_from(i32::from(category))
+        .unwrap_or(0)
+        .min(CATEGORIES - 1);
+    let seed = fnv::hash(&[index as u8, 0]);
+    let mut bits = Bits(fnv::extend(seed, title.as_bytes()));
+    let palette = &*PALETTE;
+    let background = &palette.backgrounds[index][bits.take(SHADES as u64) as usize];
+    let accent = &palette.accents[index][bits.take(SHADES as u64) as usize];
+    Cover {
+        id,
+        background,
+        accent,
+        pattern: Pattern::draw(&mut bits),
+    }
+}
+
+impl fmt::Display for Cover {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self {
+            id,
+            background,
+            accent,
+            pattern,
+        } = *self;
+        write!(
+            f,
+            r#"<svg viewBox="0 0 100 150" preserveAspectRatio="xMidYMid slice" focusable="false"><rect width="100" height="150" fill="{background}"/>"#
+        )?;
+        // The `<g>` gives its colour to the shapes, a `<pattern>`'s included.
+        match pattern {
+            Pattern::Rings { cx, cy } => write!(
+                f,
+                r#"<g fill="none" stroke="{accent}" stroke-opacity=".75" stroke-width="5" transform="translate({cx} {cy})"><circle r="8"/><circle r="16"/><circle r="24"/><circle r="32"/>"#
+            )?,
+            pattern => {
+                write!(f, r#"<g fill="{accent}" fill-opacity=".75">"#)?;
+                pattern.write_shapes(id, f)?;
+            }
+        }
+        f.write_str("</g></svg>")
+    }
+}
+
+/// A cover's pattern, in SVG units.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Shape {
-    Rect {
+enum Pattern {
+    /// Vertical stripes `width` wide, one every `period`, from `x` to `x + span`.
+    Stripes {
+        x: u64,
+        span: u64,
+        period: u64,
+        width: u64,
+    },
+    /// Four rings, 8 to 32 in radius, around (`cx`, `cy`).
+    Rings { cx: u64, cy: u64 },
+    /// Dots of radius `r`, one every `step` each way, filling `columns` × `rows` tiles from
+    /// (`x`, `y`).
+    Dots {
         x: u64,
         y: u64,
-        width: u64,
-        height: u64,
-    },
-    Circle {
-        cx: u64,
-        cy: u64,
+        columns: u64,
+        rows: u64,
+        step: u64,
         r: u64,
     },
-    /// A circle's outline, [`RING_STROKE`] wide.
-    Ring {
-        cx: u64,
-        cy: u64,
-        r: u64,
-    },
+    /// A band across at `band`, and under it a block from `x`, `width` wide.
+    Blocks { band: u64, x: u64, width: u64 },
+    /// A sun of radius `r` at (`cx`, `cy`) over a line.
+    Sun { cx: u64, cy: u64, r: u64 },
 }
 
-impl Shape {
-    fn write(self, art: &mut String) {
-        let _ = match self {
-            Self::Rect {
-                x,
-                y,
-                width,
-                height,
-            } => write!(
-                art,
-                r#"<rect x="{x}" y="{y}" width="{width}" height="{height}"/>"#
-            ),
-            Self::Circle { cx, cy, r } => write!(art, r#"<circle cx="{cx}" cy="{cy}" r="{r}"/>"#),
-            Self::Ring { cx, cy, r } => write!(
-                art,
-                r#"<circle cx="{cx}" cy="{cy}" r="{r}" fill="none" stroke-width="{RING_STROKE}"/>"#
-            ),
-        };
-    }
-
-    /// The box it covers: `(left, top, right, bottom)`. Every shape stays inside the art, so
-    /// none reaches past its cover, even to a script measuring boxes (which sees no clipping).
-    #[cfg(test)]
-    fn bounds(self) -> (u64, u64, u64, u64) {
-        match self {
-            Self::Rect {
-                x,
-                y,
-                width,
-                height,
-            } => (x, y, x + width, y + height),
-            Self::Circle { cx, cy, r } => (cx - r, cy - r, cx + r, cy + r),
-            Self::Ring { cx, cy, r } => {
-                let outer = r + RING_STROKE.div_ceil(2);
-                (cx - outer, cy - outer, cx + outer, cy + outer)
-            }
-        }
-    }
-}
-
-/// One of five patterns, placed by the hash: stripes, rings, dots, blocks, or a sun.
-fn pattern(bits: &mut Bits) -> Vec<Shape> {
-    match bits.take(5) {
-        0 => {
-            let (count, width, gap) = (2 + bits.take(3), 4 + bits.take(9), 5 + bits.take(6));
-            let start = bits.take(WIDTH - count * (width + gap) + gap);
-            (0..count)
-                .map(|i| Shape::Rect {
-                    x: start + i * (width + gap),
-                    y: 0,
+impl Pattern {
+    /// One of five patterns, placed by the hash; every one stays inside the art.
+    fn draw(bits: &mut Bits) -> Self {
+        match bits.take(5) {
+            0 => {
+                let (count, width, gap) = (2 + bits.take(3), 4 + bits.take(9), 5 + bits.take(6));
+                let span = count * (width + gap) - gap;
+                let x = bits.take(WIDTH - span + 1);
+                Self::Stripes {
+                    x,
+                    span,
+                    period: width + gap,
                     width,
-                    height: HEIGHT,
-                })
-                .collect()
-        }
-        1 => {
-            let outer = 32 + RING_STROKE;
-            let cx = outer + bits.take(WIDTH - 2 * outer + 1);
-            let cy = 70 + bits.take(HEIGHT - 70 - outer + 1);
-            [8, 16, 24, 32].map(|r| Shape::Ring { cx, cy, r }).to_vec()
-        }
-        2 => {
-            let (step, r) = (12 + bits.take(6), 2 + bits.take(3));
-            let top = 60 + bits.take(30);
-            let mut dots = Vec::new();
-            for cy in (top..=HEIGHT - step / 2).step_by(step as usize) {
-                for cx in (step / 2..=WIDTH - step / 2).step_by(step as usize) {
-                    dots.push(Shape::Circle { cx, cy, r });
                 }
             }
-            dots
+            1 => {
+                let outer = 32 + RING_STROKE;
+                let cx = outer + bits.take(WIDTH - 2 * outer + 1);
+                let cy = 70 + bits.take(HEIGHT - 70 - outer + 1);
+                Self::Rings { cx, cy }
+            }
+            2 => {
+                let (step, r) = (12 + bits.take(6), 2 + bits.take(3));
+                let top = 60 + bits.take(30);
+                let columns = WIDTH / step;
+                Self::Dots {
+                    // Centred across; whole tiles only, so no dot is cut.
+                    x: (WIDTH - columns * step) / 2,
+                    y: top,
+                    columns,
+                    rows: (HEIGHT - top) / step,
+                    step,
+                    r,
+                }
+            }
+            3 => {
+                let band = 55 + bits.take(40);
+                let x = bits.take(50);
+                let width = 20 + bits.take(WIDTH - x - 20 + 1).min(40);
+                Self::Blocks { band, x, width }
+            }
+            _ => {
+                let r = 22 + bits.take(18);
+                let cx = r + bits.take(WIDTH - 2 * r + 1);
+                // Above a line 6 below it, 4 thick, inside the art.
+                let cy = 80 + bits.take(HEIGHT - 10 - r - 80 + 1);
+                Self::Sun { cx, cy, r }
+            }
         }
-        3 => {
-            let band = 55 + bits.take(40);
-            let x = bits.take(50);
-            let width = 20 + bits.take(WIDTH - x - 20 + 1).min(40);
-            vec![
-                Shape::Rect {
-                    x: 0,
-                    y: band,
-                    width: WIDTH,
-                    height: 14,
-                },
-                Shape::Rect {
-                    x,
-                    y: band + 20,
-                    width,
-                    height: HEIGHT - band - 20,
-                },
-            ]
-        }
-        _ => {
-            let r = 22 + bits.take(18);
-            let cx = r + bits.take(WIDTH - 2 * r + 1);
-            // Above a line 6 below it, 4 thick, inside the art.
-            let cy = 80 + bits.take(HEIGHT - 10 - r - 80 + 1);
-            vec![
-                Shape::Circle { cx, cy, r },
-                Shape::Rect {
-                    x: 0,
-                    y: cy + r + 6,
-                    width: WIDTH,
-                    height: 4,
-                },
-            ]
+    }
+
+    /// The filled shapes (every pattern but the rings), a tile's `<pattern>` named after the
+    /// book `id`.
+    fn write_shapes(self, id: i64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Stripes {
+                x,
+                span,
+                period,
+                width,
+            } => write!(
+                f,
+                r#"<pattern id="cover-{id}" x="{x}" width="{period}" height="150" patternUnits="userSpaceOnUse"><rect width="{width}" height="150"/></pattern><rect x="{x}" width="{span}" height="150" fill="url(#cover-{id})"/>"#
+            ),
+            Self::Dots {
+                x,
+                y,
+                columns,
+                rows,
+                step,
+                r,
+            } => write!(
+                f,
+                r#"<pattern id="cover-{id}" x="{x}" y="{y}" width="{step}" height="{step}" patternUnits="userSpaceOnUse"><circle cx="{c}" cy="{c}" r="{r}"/></pattern><rect x="{x}" y="{y}" width="{w}" height="{h}" fill="url(#cover-{id})"/>"#,
+                c = step / 2,
+                w = columns * step,
+                h = rows * step,
+            ),
+            Self::Blocks { band, x, width } => write!(
+                f,
+                r#"<rect y="{band}" width="100" height="14"/><rect x="{x}" y="{y}" width="{width}" height="{h}"/>"#,
+                y = band + 20,
+                h = HEIGHT - band - 20,
+            ),
+            Self::Sun { cx, cy, r } => write!(
+                f,
+                r#"<circle cx="{cx}" cy="{cy}" r="{r}"/><rect y="{y}" width="100" height="4"/>"#,
+                y = cy + r + 6,
+            ),
+            Self::Rings { .. } => Ok(()),
         }
     }
 }
+
+/// Every category's colours, worked out once.
+struct Palette {
+    /// By category, then shade: backgrounds.
+    backgrounds: [[String; SHADES]; CATEGORIES],
+    /// By category, then shade: pattern colours.
+    accents: [[String; SHADES]; CATEGORIES],
+}
+
+static PALETTE: LazyLock<Palette> = LazyLock::new(|| {
+    let base_hue = |index: usize| {
+        let value = i32::try_from(index).unwrap_or(0);
+        base_hue(v1::Category::try_from(value).unwrap_or_default())
+    };
+    Palette {
+        // Hues up to 16° either side of the category's, saturations spread across the shades.
+        backgrounds: std::array::from_fn(|category| {
+            std::array::from_fn(|shade| {
+                let hue = base_hue(category) - 16.0 + 4.0 * shade as f64;
+                let saturation = 0.45 + 0.025 * ((3 * shade) % SHADES) as f64;
+                readable(hue, saturation, 0.30)
+            })
+        }),
+        // A neighbouring hue, so pattern and ground go together.
+        accents: std::array::from_fn(|category| {
+            std::array::from_fn(|shade| {
+                readable(base_hue(category) + 20.0 + 6.0 * shade as f64, 0.55, 0.42)
+            })
+        }),
+    }
+});
 
 /// Each category's hue, in degrees.
 fn base_hue(category: v1::Category) -> f64 {
@@ -241,14 +307,6 @@ fn contrast_with_white(rgb: [u8; 3]) -> f64 {
     1.05 / (luminance + 0.05)
 }
 
-/// 64-bit FNV-1a: tiny, and the same on every platform and Rust release (unlike `std`'s
-/// `DefaultHasher`), so covers never change under an upgrade.
-fn fnv1a(bytes: impl Iterator<Item = u8>) -> u64 {
-    bytes.fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 /// Draws small numbers from a hash, one after another.
 struct Bits(u64);
 
@@ -258,74 +316,11 @@ impl Bits {
         let value = self.0 % below;
         self.0 /= below;
         if self.0 < 1 << 16 {
-            self.0 = fnv1a(self.0.to_le_bytes().into_iter()) ^ value;
+            self.0 = fnv::hash(&self.0.to_le_bytes()) ^ value;
         }
         value
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn covers_are_deterministic_and_differ_between_books() {
-        let a = cover("The Maltese Falcon", v1::Category::Mystery);
-        assert_eq!(a, cover("The Maltese Falcon", v1::Category::Mystery));
-        assert_ne!(a, cover("The Maltese Falcon", v1::Category::Classics));
-        assert_ne!(a, cover("The Big Sleep", v1::Category::Mystery));
-        assert!(
-            a.art.starts_with("<svg ") && a.art.ends_with("</svg>"),
-            "{}",
-            a.art
-        );
-    }
-
-    #[test]
-    fn every_colour_reads_under_white_text_and_the_art_is_only_numbers() {
-        for category in crate::category::all() {
-            for i in 0..200 {
-                let title = format!("<b>\"Title\" & {i}</b>");
-                let cover = cover(&title, category);
-                for colour in std::iter::once(cover.background.as_str())
-                    .chain(cover.art.split("=\"#").skip(1).map(|s| &s[..6]))
-                {
-                    let hex = colour.trim_start_matches('#');
-                    let rgb = [0, 2, 4].map(|at| u8::from_str_radix(&hex[at..at + 2], 16).unwrap());
-                    assert!(
-                        contrast_with_white(rgb) >= MIN_CONTRAST,
-                        "{colour} for {title}"
-                    );
-                }
-                assert!(!cover.art.contains("Title") && !cover.art.contains('&'));
-                let allowed = |c: char| c.is_ascii_alphanumeric() || " <>=\"/#.-:".contains(c);
-                assert!(cover.art.chars().all(allowed), "{}", cover.art);
-            }
-        }
-    }
-
-    #[test]
-    fn every_pattern_stays_inside_the_art() {
-        let mut kinds = std::collections::HashSet::new();
-        for seed in 0..5000u64 {
-            let mut bits = Bits(fnv1a(seed.to_le_bytes().into_iter()));
-            let shapes = pattern(&mut bits);
-            assert!(!shapes.is_empty(), "seed {seed}");
-            kinds.insert(std::mem::discriminant(&shapes[0]));
-            for shape in shapes {
-                let (left, top, right, bottom) = shape.bounds();
-                assert!(left <= right && top <= bottom, "{shape:?}");
-                assert!(right <= WIDTH && bottom <= HEIGHT, "seed {seed}: {shape:?}");
-            }
-        }
-        assert_eq!(kinds.len(), 3, "rectangles, circles and rings all occur");
-    }
-
-    #[test]
-    fn contrast_is_wcags() {
-        assert!((contrast_with_white([0, 0, 0]) - 21.0).abs() < 1e-9);
-        assert!((contrast_with_white([255, 255, 255]) - 1.0).abs() < 1e-9);
-        assert_eq!(hsl_to_rgb(0.0, 1.0, 0.5), [255, 0, 0]);
-        assert_eq!(hsl_to_rgb(240.0, 1.0, 0.25), [0, 0, 128]);
-    }
-}
+mod tests;

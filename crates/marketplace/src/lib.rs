@@ -8,17 +8,21 @@
 //!
 //! Modules: `routes` (the router and its route table), `request` (the app state and query
 //! readers every handler shares), one per page or API (`home`, `book`,
-//! `search`, `category_page`, `api`), `assets` (the favicon), `pages` (askama templates),
-//! `cover` (generated covers), `category` (category names), `upstream` (the gRPC client),
-//! `error` (what can go wrong, and its status) and `respond` (errors as pages or JSON).
+//! `search`, `category_page`, `api`), `assets` (the stylesheet and the favicon), `pages`
+//! (askama templates), `book_view` (a book as pages show it), `cover` (generated covers),
+//! `fnv` (the hash behind covers and the stylesheet's URL), `category` (category names),
+//! `upstream` (the gRPC client), `error` (what can go wrong, and its status) and `respond`
+//! (errors as pages or JSON).
 
 mod api;
 mod assets;
 mod book;
+pub mod book_view;
 pub mod category;
 mod category_page;
 pub mod cover;
 pub mod error;
+mod fnv;
 mod home;
 pub mod pages;
 mod request;
@@ -32,6 +36,7 @@ use bookstore_layers::Metrics;
 use bookstore_serve::{HttpServeArgs, Listeners, ServeError, ServiceDefaults, serve_http};
 use bookstore_tls::UpstreamTlsSettings;
 
+pub use assets::STYLESHEET_PATH;
 pub use error::Error;
 pub use request::AppState;
 pub use routes::router;

@@ -6,8 +6,9 @@
 use askama::Template;
 use bookstore_proto::recommendations::v1;
 
+use crate::book_view::BookView;
 use crate::category::{self, Named};
-use crate::upstream::{BookView, SearchResults};
+use crate::upstream::SearchResults;
 
 /// The most characters a search may have (the catalog's limit on `SearchBooks`).
 pub const MAX_QUERY_CHARS: usize = 200;

@@ -1,16 +1,17 @@
-//! The HTTP routes — pages, a JSON API, the favicon, `/healthz` — in one table. What the
-//! handlers share (the app state, reading a query string) is in `request.rs`, so handlers
-//! never import the router.
+//! The HTTP routes — pages, a JSON API, the stylesheet and favicon, `/healthz` — in one
+//! table. What the handlers share (the app state, reading a query string) is in `request.rs`,
+//! so handlers never import the router.
 //!
 //! | route | answers |
 //! |---|---|
 //! | `GET /?category=<slug>` | the homepage: three recommendations (default `mystery`); 400 page for an unknown category; 200 with a notice when Recommendations is down |
-//! | `GET /books/{id}` | a book's page, with up to three more of its category; 404 page for an unknown, non-numeric or non-positive id; 503 page when Recommendations is down |
+//! | `GET /books/{id}` | a book's page, with up to three more of its category; 404 page for an unknown id or one not written canonically (ASCII digits, no sign, no leading zero: `/books/007` and `/books/+7` are not book 7's page, so a book has one URL); 503 page when Recommendations is down |
 //! | `GET /search?q=<words>&page_token=<t>` | books whose title or author has every word, a page at a time (`<a rel="next">`); a hint for no words; 400 page for a bad page token or more than 200 characters; 503 page when Recommendations is down |
 //! | `GET /categories/{slug}?page_token=<t>` | every book of a category, a page at a time; 404 page for an unknown slug; 400 for a bad page token; 503 when down |
+//! | `GET /assets/style-<hash>.css` | the pages' stylesheet ([`STYLESHEET_PATH`](crate::STYLESHEET_PATH): its content's hash in its name), cached for good (`immutable`) |
 //! | `GET /favicon.svg`, `GET /favicon.ico` | the icon, cached for a year |
 //! | `GET /api/recommendations?category=<slug>&max_results=<1..50>` | JSON books; 400 / 503 JSON errors |
-//! | `GET /api/books/{id}` | JSON `{"book": …}`; 404 / 503 JSON errors |
+//! | `GET /api/books/{id}` | JSON `{"book": …}`; 404 / 503 JSON errors (ids as on the pages) |
 //! | `GET /api/search?q=<words>&category=<slug>&page_token=<t>` | JSON `{"books", "next_page_token", "total_size"}`; 400 / 503 JSON errors |
 //! | `GET /healthz` | `ok` while the process serves (it does not depend on Recommendations) |
 //! | any other path | 404 page (JSON under `/api/`); a known path with another method: 405 page with `Allow` |
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/books/{id}", get(book::book_page))
         .route("/search", get(search::search_page))
         .route("/categories/{slug}", get(category_page::category_page))
+        .route(assets::STYLESHEET_PATH, get(assets::stylesheet))
         .route("/favicon.svg", get(assets::favicon_svg))
         .route("/favicon.ico", get(assets::favicon_ico))
         .route("/api/recommendations", get(api::recommendations))

@@ -5,6 +5,7 @@
 mod support;
 
 use bookstore_proto::recommendations::v1;
+use marketplace::STYLESHEET_PATH;
 use support::{
     FakeRecommendations, HARMLESS, assert_frame, book_links, fake_book, free_port, get, next_link,
     start_marketplace, system,
@@ -31,7 +32,16 @@ async fn a_books_page_shows_the_book_and_more_of_its_category() {
     assert!(
         html.contains(r#"<dd class="category"><a href="/categories/classics">Classics</a></dd>"#)
     );
-    assert!(html.contains(r#"<div class="cover" style="background-color: #"#));
+    // The cover: one macro's markup, its colours drawn in its SVG.
+    let cover = r#"<div class="cover" aria-hidden="true"><svg viewBox="0 0 100 150" "#;
+    assert_eq!(
+        html.matches(cover).count(),
+        4,
+        "the book's and three cards': {html}"
+    );
+    assert!(html.contains(&format!(
+        r#"</svg><span class="cover-title">{title}</span><span class="cover-author">Cy Carter</span></div>"#
+    )));
     assert!(html.contains("<h2 id=\"more-heading\">More Classics books</h2>"));
     // Recommend gave books 7, 15, 23 and 31: the page drops itself and shows the other three,
     // as cards (no list items), each linking to its page.
@@ -73,6 +83,12 @@ async fn unknown_or_malformed_book_ids_get_a_404_page() {
         "1.5",
         "%FF",
         "99999999999999999999",
+        // Book 7 exists, but its one URL is /books/7.
+        "+7",
+        "%2B7",
+        "07",
+        "007",
+        "%207",
     ] {
         let (status, html) = get(&web, &format!("/books/{id}")).await;
         assert_eq!(status, 404, "{id}");
@@ -302,6 +318,32 @@ async fn another_method_gets_a_clear_405() {
         assert!(html.contains("<h1>Method not allowed</h1>"), "{html}");
         assert!(html.contains("This address does not accept POST requests."));
     }
+}
+
+#[tokio::test]
+async fn the_stylesheet_is_served_at_its_hash_and_cached_for_good() {
+    let web = start_marketplace(free_port().await).await;
+    let response = reqwest::get(format!("{}{STYLESHEET_PATH}", web.url()))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/css; charset=utf-8"
+    );
+    assert_eq!(
+        response.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(response.text().await.unwrap().contains(".cover {"));
+    // Its URL names its content: any other name is not found.
+    let (status, _) = get(&web, "/assets/style-0000000000000000.css").await;
+    assert_eq!(status, 404);
+    // Every page links to it, even the page of a path that does not exist.
+    let (_, html) = get(&web, "/no/such/page").await;
+    assert!(html.contains(&format!(
+        r#"<link rel="stylesheet" href="{STYLESHEET_PATH}">"#
+    )));
 }
 
 #[tokio::test]

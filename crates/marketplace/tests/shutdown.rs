@@ -2,60 +2,13 @@
 //! still completes, new connections are refused, and the process exits 0 well within the grace
 //! period.
 
+mod support;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bookstore_layers::Metrics;
-use bookstore_proto::recommendations::v1;
-use bookstore_proto::recommendations::v1::recommendations_service_server::{
-    RecommendationsService, RecommendationsServiceServer,
-};
-use bookstore_serve::{GrpcServer, ServerSettings};
-use bookstore_testing::spawn;
-use tonic::{Request, Response, Status};
-
-/// Answers after a pause long enough to send SIGTERM while a page waits for it.
-struct SlowRecommendations;
-
-#[tonic::async_trait]
-impl RecommendationsService for SlowRecommendations {
-    async fn recommend(
-        &self,
-        request: Request<v1::RecommendRequest>,
-    ) -> Result<Response<v1::RecommendResponse>, Status> {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        let books = (0..request.into_inner().max_results)
-            .map(|i| v1::Book {
-                id: i.into(),
-                title: format!("Slow book {i}"),
-                ..Default::default()
-            })
-            .collect();
-        Ok(Response::new(v1::RecommendResponse { books }))
-    }
-
-    async fn list_categories(
-        &self,
-        _: Request<v1::ListCategoriesRequest>,
-    ) -> Result<Response<v1::ListCategoriesResponse>, Status> {
-        Ok(Response::new(v1::ListCategoriesResponse::default()))
-    }
-
-    // The homepage calls only `Recommend`.
-    async fn get_book(
-        &self,
-        _: Request<v1::GetBookRequest>,
-    ) -> Result<Response<v1::GetBookResponse>, Status> {
-        Err(Status::unimplemented("not needed here"))
-    }
-
-    async fn search_books(
-        &self,
-        _: Request<v1::SearchBooksRequest>,
-    ) -> Result<Response<v1::SearchBooksResponse>, Status> {
-        Err(Status::unimplemented("not needed here"))
-    }
-}
+use bookstore_serve::Listeners;
+use support::{FakeRecommendations, start_upstream};
 
 struct Process(Child);
 
@@ -68,9 +21,12 @@ impl Drop for Process {
 
 #[tokio::test]
 async fn sigterm_lets_the_page_in_flight_finish_and_refuses_new_connections() {
-    let server = GrpcServer::new(&ServerSettings::default(), &Metrics::new())
-        .add_service(RecommendationsServiceServer::new(SlowRecommendations));
-    let upstream = spawn(|listeners, shutdown| server.serve(listeners, shutdown)).await;
+    // Slow enough to send SIGTERM while a page waits for it.
+    let slow = FakeRecommendations {
+        delay: Duration::from_millis(1500),
+        ..FakeRecommendations::default()
+    };
+    let upstream = start_upstream(Listeners::ephemeral().await.unwrap(), slow);
     let upstream_port = upstream.addr().port();
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -1,10 +1,60 @@
 //! The gateway's HTML pages, as askama templates checked at compile time (`templates/`): the
 //! usage page at `/` with a form, the answer page the form leads to, and the 404 page. Every
 //! value is HTML-escaped by askama, so input echoed back (in the form, in an error message, in a
-//! path) cannot inject markup. The pages are plain HTML and an inline `<style>`: no script and
-//! nothing to load, as the Content-Security-Policy every response carries demands.
+//! path) cannot inject markup. The pages are plain HTML and one stylesheet from the gateway
+//! itself: no script, no inline style and nothing from elsewhere, as the
+//! Content-Security-Policy every response carries demands (`style-src 'self'`).
+//!
+//! The stylesheet (`templates/style.css`) is served at [`STYLESHEET_PATH`],
+//! `/assets/style-<hash>.css`: the 64-bit FNV-1a hash of its content, worked out at compile
+//! time, so browsers may keep it for good and an edited sheet comes at a new URL. (The
+//! marketplace serves its own the same way; the dozen lines of hashing are repeated rather than
+//! shared, as no platform crate serves files.)
 
 use askama::Template;
+
+/// The pages' stylesheet.
+pub(crate) const STYLESHEET: &str = include_str!("../templates/style.css");
+
+/// Where the pages' stylesheet is served: `/assets/style-<its FNV-1a hash, in hex>.css`.
+pub const STYLESHEET_PATH: &str = match std::str::from_utf8(&STYLESHEET_PATH_BYTES) {
+    Ok(path) => path,
+    Err(_) => panic!("the stylesheet's path is ASCII"),
+};
+
+const PATH_PREFIX: &[u8] = b"/assets/style-";
+const PATH_SUFFIX: &[u8] = b".css";
+const PATH_LEN: usize = PATH_PREFIX.len() + 16 + PATH_SUFFIX.len();
+const STYLESHEET_PATH_BYTES: [u8; PATH_LEN] = hashed_path(fnv1a(STYLESHEET.as_bytes()));
+
+/// 64-bit FNV-1a: `const`, and the same on every platform and Rust release.
+const fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut at = 0;
+    while at < bytes.len() {
+        hash = (hash ^ bytes[at] as u64).wrapping_mul(0x0100_0000_01b3);
+        at += 1;
+    }
+    hash
+}
+
+/// `/assets/style-<hash>.css`, `hash` in 16 lowercase hex digits.
+const fn hashed_path(hash: u64) -> [u8; PATH_LEN] {
+    let mut path = [0; PATH_LEN];
+    let mut at = 0;
+    while at < PATH_LEN {
+        path[at] = if at < PATH_PREFIX.len() {
+            PATH_PREFIX[at]
+        } else if at < PATH_PREFIX.len() + 16 {
+            let nibble = (hash >> (4 * (PATH_PREFIX.len() + 15 - at))) & 0xf;
+            b"0123456789abcdef"[nibble as usize]
+        } else {
+            PATH_SUFFIX[at - PATH_PREFIX.len() - 16]
+        };
+        at += 1;
+    }
+    path
+}
 
 /// The values of the form's `n` and `r` fields, as sent (empty on the usage page).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -85,5 +135,26 @@ impl NotFoundPage {
     /// The page for `path`, already quoted short.
     pub fn new(path: String) -> Self {
         Self { path }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stylesheets_path_names_its_hash() {
+        // FNV-1a's published test vector.
+        assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
+        let hash = format!("{:016x}", fnv1a(STYLESHEET.as_bytes()));
+        assert_eq!(STYLESHEET_PATH, format!("/assets/style-{hash}.css"));
+        let page = UsagePage::new(10).render().unwrap();
+        assert!(page.contains(&format!(
+            r#"<link rel="stylesheet" href="{STYLESHEET_PATH}">"#
+        )));
+        assert!(
+            !page.contains("<style") && !page.contains(" style="),
+            "{page}"
+        );
     }
 }

@@ -1,6 +1,7 @@
-//! The gateway's routes: the JSON API `GET /api/ncr/{n}/{r}`, `GET /healthz`, and two HTML
+//! The gateway's routes: the JSON API `GET /api/ncr/{n}/{r}`, `GET /healthz`, two HTML
 //! pages for people ([`crate::pages`]) — the usage page `GET /` with a form, and the form's
-//! answer `GET /ncr?n=..&r=..`.
+//! answer `GET /ncr?n=..&r=..` — and their stylesheet, `GET /assets/style-<hash>.css`
+//! ([`STYLESHEET_PATH`]), cached for good since its URL changes with its content.
 //!
 //! Every answer under `/api` is JSON of the article's shape, `{"input": [n, r], "ncr": ...,
 //! "msg": ...}`:
@@ -21,6 +22,7 @@
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -31,7 +33,7 @@ use serde_json::Value;
 use crate::error::Error;
 use crate::gateway::Gateway;
 use crate::ncr::whole_number;
-use crate::pages::{AnswerPage, FormInput, NotFoundPage, UsagePage};
+use crate::pages::{AnswerPage, FormInput, NotFoundPage, STYLESHEET, STYLESHEET_PATH, UsagePage};
 
 /// The route of the nCr endpoint.
 pub const NCR_ROUTE: &str = "/api/ncr/{n}/{r}";
@@ -46,6 +48,7 @@ pub fn router(gateway: Gateway) -> Router {
         .route(NCR_PAGE_ROUTE, get(answer_page))
         .route(NCR_ROUTE, get(ncr))
         .route("/healthz", get(healthz))
+        .route(STYLESHEET_PATH, get(stylesheet))
         .fallback(not_found)
         .with_state(gateway)
 }
@@ -133,6 +136,17 @@ async fn ncr(
 /// that service does not restart the gateway too.
 async fn healthz() -> &'static str {
     "ok\n"
+}
+
+/// The pages' stylesheet, at a URL naming its content's hash: cached for good.
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        STYLESHEET,
+    )
 }
 
 async fn usage_page(State(gateway): State<Gateway>) -> Response {

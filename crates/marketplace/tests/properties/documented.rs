@@ -4,6 +4,7 @@
 
 use bookstore_proto::recommendations::v1;
 use bookstore_testing::percent_decoded;
+use marketplace::STYLESHEET_PATH;
 
 use crate::support::{CATALOG_SIZE, matching, token_offset};
 
@@ -62,6 +63,17 @@ fn max_results(text: &str) -> Option<usize> {
     (1..=50).contains(&value).then_some(value)
 }
 
+/// A book id as documented: ASCII digits without a leading zero (so no sign either), up to
+/// `i64::MAX`.
+fn canonical_id(text: &str) -> Option<i64> {
+    let digits = !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit());
+    if digits && !text.starts_with('0') {
+        text.parse().ok()
+    } else {
+        None
+    }
+}
+
 /// A path segment as a route reads it: percent-decoded, and UTF-8 (else no route's value).
 fn segment(raw: &str) -> Option<String> {
     String::from_utf8(percent_decoded(raw)).ok()
@@ -99,6 +111,7 @@ pub(crate) fn documented(path: &str, query: Option<&str>) -> Documented {
             ("/healthz" | "/metrics" | "/favicon.svg" | "/favicon.ico", _) => {
                 Documented::Status(200)
             }
+            (path, _) if path == STYLESHEET_PATH => Documented::Status(200),
             ("/", _) => {
                 let category = single("category")?.unwrap_or_else(|| "mystery".to_owned());
                 known(&category).map_or(Documented::Status(400), |_| Documented::Page)
@@ -136,7 +149,7 @@ pub(crate) fn documented(path: &str, query: Option<&str>) -> Documented {
                 searched(&words, category, &token)
             }
             (_, ["books", id] | ["api", "books", id]) => {
-                match segment(id).and_then(|id| id.parse::<i64>().ok()) {
+                match segment(id).as_deref().and_then(canonical_id) {
                     Some(id) if (1..=CATALOG_SIZE).contains(&id) => Documented::Calls(200),
                     Some(id) if id > 0 => Documented::Calls(404),
                     _ => Documented::Status(404),

@@ -142,7 +142,7 @@ fn path_value() -> impl Strategy<Value = String> {
     prop_oneof![
         3 => (0..450i64).prop_map(|id| id.to_string()),
         1 => (0..20i64).prop_map(|id| percent_encoded(id.to_string().as_bytes())),
-        1 => prop::sample::select(vec!["-1", "+3", "00", "1.5", "9223372036854775808"])
+        1 => prop::sample::select(vec!["-1", "+3", "00", "03", "%2B3", "1.5", "9223372036854775808"])
             .prop_map(str::to_owned),
         2 => value(),
     ]
@@ -180,6 +180,7 @@ fn target() -> impl Strategy<Value = String> {
         1 => prop::sample::select(vec![
             "/healthz", "/metrics", "/api", "/api/recommendations/", "//", "/favicon.ico",
             "/favicon.svg", "/books", "/books/", "/categories", "/search/", "/books/1/",
+            marketplace::STYLESHEET_PATH, "/assets/style-0.css", "/assets/",
         ])
         .prop_map(str::to_owned),
         1 => prop::collection::vec("[-A-Za-z0-9._~!$&'()*+,;=:@%]{0,10}", 1..4)

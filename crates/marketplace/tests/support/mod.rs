@@ -243,7 +243,8 @@ pub(crate) fn next_link(html: &str) -> Option<String> {
 
 /// Checks what every page has: its language, `title`, the header with the site's name linking
 /// home, the labelled search form, the category navigation, one `<main>` with one `<h1>`
-/// holding `heading`, the favicon — and no list items but `li_count` (the homepage's three).
+/// holding `heading`, the favicon and the stylesheet — and no list items but `li_count` (the
+/// homepage's three).
 pub(crate) fn assert_frame(html: &str, title: &str, heading: &str, li_count: usize) {
     assert!(
         html.starts_with("<!doctype html>\n<html lang=\"en\">"),
@@ -270,6 +271,11 @@ pub(crate) fn assert_frame(html: &str, title: &str, heading: &str, li_count: usi
         "{heading} in {html}"
     );
     assert!(html.contains("<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">"));
+    let stylesheet = format!(
+        "<link rel=\"stylesheet\" href=\"{}\">",
+        marketplace::STYLESHEET_PATH
+    );
+    assert!(html.contains(&stylesheet), "{html}");
     // `<li` also starts `<link`.
     let items = html.matches("<li>").count() + html.matches("<li ").count();
     assert_eq!(items, li_count, "{html}");

@@ -7,6 +7,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use ncr_gateway::pages::STYLESHEET_PATH;
+
 use crate::fixtures::{Gateway, binomial, closed_port, config, system};
 
 /// `text` as askama writes it into a page.
@@ -29,7 +31,8 @@ async fn page(gateway: &Gateway, path: &str) -> (StatusCode, String, String) {
     (status, content_type, response.text().await.unwrap())
 }
 
-/// Checks what every page has: a document in English that fits small screens, and no script.
+/// Checks what every page has: a document in English that fits small screens, no script, no
+/// inline style, and nothing to load but the gateway's own stylesheet.
 fn assert_is_a_page(body: &str) {
     assert!(
         body.starts_with("<!doctype html>\n<html lang=\"en\">"),
@@ -41,10 +44,16 @@ fn assert_is_a_page(body: &str) {
     assert!(body.contains("<title>") && body.contains("<h1>"), "{body}");
     assert!(!body.to_lowercase().contains("<script"), "{body}");
     for tag in [
-        "<img", "<link", "<iframe", "<object", "<embed", "<video", "<audio",
+        "<img", "<iframe", "<object", "<embed", "<video", "<audio", "<style", " style=",
     ] {
-        assert!(!body.contains(tag), "nothing to load: {body}");
+        assert!(
+            !body.contains(tag),
+            "nothing to load, no inline style: {body}"
+        );
     }
+    let stylesheet = format!(r#"<link rel="stylesheet" href="{STYLESHEET_PATH}">"#);
+    assert!(body.contains(&stylesheet), "{body}");
+    assert_eq!(body.matches("<link").count(), 1, "{body}");
 }
 
 /// Checks the form: a GET to `/ncr`, with labelled number inputs `n` and `r` holding `values`.
@@ -189,6 +198,24 @@ async fn an_unavailable_factorial_service_is_a_503_page() {
     // The usage page needs no upstream.
     let (status, _, _) = page(&gateway, "/").await;
     assert_eq!(status, StatusCode::OK);
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn the_stylesheet_is_served_and_cached_for_good() {
+    let gateway = Gateway::start(config(closed_port(), Duration::from_secs(2))).await;
+    let response = gateway.response(STYLESHEET_PATH).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let headers = response.headers();
+    assert_eq!(headers["content-type"], "text/css; charset=utf-8");
+    assert_eq!(
+        headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(response.text().await.unwrap().contains(".answer {"));
+    // Its URL names its content: any other is not found.
+    let (status, _) = gateway.text("/assets/style-0000000000000000.css").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     gateway.stop().await;
 }
 

@@ -1,6 +1,6 @@
 //! The security headers of every web app response: a Content-Security-Policy that lets a page
-//! run no script and load nothing, `X-Content-Type-Options: nosniff`, `Referrer-Policy` and
-//! `X-Frame-Options`.
+//! run no script, carry no inline style and load nothing but its own site's stylesheet and
+//! icon, `X-Content-Type-Options: nosniff`, `Referrer-Policy` and `X-Frame-Options`.
 //!
 //! On every response, not only HTML: `nosniff` matters most on the others — it is what stops a
 //! browser from reading a JSON or plain-text body that quotes its input as a page — and a
@@ -8,17 +8,19 @@
 //! or status to forget. A response that already carries one of these headers keeps its own, so
 //! a route with other needs can say so where it is.
 //!
-//! The policy is what the pages need and no more: the pages (the marketplace's templates) are
-//! one document with an inline `<style>` block (and inline `style` attributes), inline SVG,
-//! links and a search form to themselves, a favicon from their own site, and no script. So
-//! `default-src 'none'`, with `img-src 'self'` for the favicon (browsers that apply the policy
-//! to it would otherwise refuse it and report an error) and `style-src 'unsafe-inline'`:
-//! styles cannot run script, and every value on a page is escaped by askama. (A hash of the
-//! style block would be tighter, but would tie this policy, which every web app shares, to one
-//! template of one app, and a page whose style was edited would quietly lose it.)
-//! `frame-ancestors 'none'` and its older spelling `X-Frame-Options: DENY` keep pages out of
-//! frames (clickjacking); `base-uri 'none'` keeps an injected `<base>` from moving relative
-//! links; `form-action 'self'` keeps any form posting to this site only.
+//! The policy is what the pages need and no more. The web apps' pages are documents with inline
+//! SVG, links and a form to themselves, a favicon and a stylesheet from their own site, and no
+//! script; no page carries inline style — no `<style>` block, no `style` attribute (a cover's
+//! colour is drawn in its SVG) — since each app serves its stylesheet from a URL of its own, named
+//! by the hash of its content so browsers keep it for good. So `default-src 'none'`, with `img-src
+//! 'self'` for the favicon (browsers that apply the policy to it would otherwise refuse it and
+//! report an error) and `style-src 'self'` for the stylesheet: no inline style at all, so markup
+//! injected into a page could not restyle it either (to hide the page under a forged one, say).
+//! `frame-ancestors 'none'` and its older spelling `X-Frame-Options: DENY` keep pages out of frames
+//! (clickjacking); `base-uri 'none'` keeps an injected `<base>` from moving relative links;
+//! `form-action 'self'` keeps any form posting to this site only. One policy for every web app: an
+//! app whose page needed more would say so on its own responses (see above), where it shows, rather
+//! than loosen everyone's.
 //!
 //! Written here rather than built from tower-http's `SetResponseHeaderLayer` (one per header):
 //! that would wrap the response future four times and look each header up twice (is it there?
@@ -38,7 +40,7 @@ use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 
 /// The Content-Security-Policy of every response.
-const POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; \
+const POLICY: &str = "default-src 'none'; img-src 'self'; style-src 'self'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Every security header and its value.
@@ -135,13 +137,18 @@ mod tests {
     }
 
     #[test]
-    fn the_policy_loads_no_script_and_images_only_from_the_site() {
+    fn the_policy_loads_no_script_and_images_and_styles_only_from_the_site() {
         let directives: Vec<&str> = POLICY.split("; ").collect();
         assert_eq!(directives[0], "default-src 'none'");
         assert!(directives.contains(&"img-src 'self'"), "{POLICY}");
+        assert!(directives.contains(&"style-src 'self'"), "{POLICY}");
         assert!(
             !POLICY.contains("script-src") && !POLICY.contains('*'),
             "{POLICY}"
+        );
+        assert!(
+            !POLICY.contains("'unsafe-") && !POLICY.contains("data:"),
+            "nothing inline, nothing from a data: URL: {POLICY}"
         );
     }
 }
