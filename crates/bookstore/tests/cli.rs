@@ -5,7 +5,7 @@
 
 use std::process::{Command, Output};
 
-use bookstore_testing::{Running, spawn};
+use bookstore_testing::{Running, free_port, spawn};
 use serde_json::Value;
 
 const BOOKSTORE: &str = env!("CARGO_BIN_EXE_bookstore");
@@ -76,15 +76,6 @@ where
         format!("--{service}-port"),
         server.addr().port().to_string(),
     ]
-}
-
-/// A port nothing listens on (it was free a moment ago).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn recommendations() -> Running<recommendations::RunError> {

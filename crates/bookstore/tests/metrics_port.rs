@@ -5,6 +5,8 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use bookstore_testing::free_port;
+
 /// A service process, stopped when the test ends.
 struct Process(Child);
 
@@ -13,14 +15,6 @@ impl Drop for Process {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// `bookstore serve demo` on a free gRPC port, with `variables` set and no others that move

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use bookstore_proto::recommendations::v1;
 use bookstore_proto::recommendations::v1::recommendations_service_client::RecommendationsServiceClient;
-use bookstore_testing::{OtlpReceiver, ReceivedSpan};
+use bookstore_testing::{OtlpReceiver, ReceivedSpan, free_port};
 
 /// The caller's own trace: every span below must carry its trace id.
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -25,14 +25,6 @@ impl Drop for Process {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Where a service's log lines (JSON) go: a file of this test's own.

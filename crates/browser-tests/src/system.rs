@@ -27,10 +27,7 @@ impl Storefront {
 
     /// The Marketplace alone, its Recommendations port closed: every call to it fails.
     pub async fn without_recommendations() -> Self {
-        let closed = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
+        let closed = bookstore_testing::free_port();
         Self {
             recommendations: None,
             marketplace: start_marketplace(closed).await,

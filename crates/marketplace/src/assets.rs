@@ -6,7 +6,8 @@
 //! page is smaller, and a browser fetches the sheet once. Its URL names the hash of its content
 //! ([`STYLESHEET_PATH`], `/assets/style-<16 hex digits>.css`, worked out at compile time), so
 //! it is cached for good (`immutable`) and an edited sheet, at a new URL, is fetched at once;
-//! any other name under `/assets/` is a 404.
+//! any other name under `/assets/` is a 404. How is written once, for every web app, in
+//! [`bookstore_layers::Stylesheet`].
 //!
 //! The favicon, as SVG (what the pages' `<link rel="icon">` names) and as ICO (what browsers
 //! ask for at `/favicon.ico` without being told), both cached for a year (their URLs are fixed,
@@ -20,56 +21,16 @@ use std::sync::LazyLock;
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::IntoResponse;
-
-use crate::fnv;
+use bookstore_layers::Stylesheet;
 
 /// How long browsers may keep the favicon.
 const CACHE_FOR_A_YEAR: &str = "public, max-age=31536000";
-/// How long browsers may keep what is served at a URL naming its content's hash: for good.
-const CACHE_FOR_GOOD: &str = "public, max-age=31536000, immutable";
 
-/// The pages' stylesheet.
-const STYLESHEET: &str = include_str!("../templates/style.css");
+/// The pages' stylesheet, served at [`STYLESHEET_PATH`].
+pub(crate) const STYLESHEET: Stylesheet = Stylesheet::new(include_str!("../templates/style.css"));
 
 /// Where the pages' stylesheet is served: `/assets/style-<its FNV-1a hash, in hex>.css`.
-pub const STYLESHEET_PATH: &str = match std::str::from_utf8(&STYLESHEET_PATH_BYTES) {
-    Ok(path) => path,
-    Err(_) => panic!("the stylesheet's path is ASCII"),
-};
-
-const PATH_PREFIX: &[u8] = b"/assets/style-";
-const PATH_SUFFIX: &[u8] = b".css";
-const PATH_LEN: usize = PATH_PREFIX.len() + 16 + PATH_SUFFIX.len();
-const STYLESHEET_PATH_BYTES: [u8; PATH_LEN] = hashed_path(fnv::hash(STYLESHEET.as_bytes()));
-
-/// `/assets/style-<hash>.css`, `hash` in 16 lowercase hex digits.
-const fn hashed_path(hash: u64) -> [u8; PATH_LEN] {
-    let mut path = [0; PATH_LEN];
-    let mut at = 0;
-    while at < PATH_LEN {
-        path[at] = if at < PATH_PREFIX.len() {
-            PATH_PREFIX[at]
-        } else if at < PATH_PREFIX.len() + 16 {
-            let nibble = (hash >> (4 * (PATH_PREFIX.len() + 15 - at))) & 0xf;
-            b"0123456789abcdef"[nibble as usize]
-        } else {
-            PATH_SUFFIX[at - PATH_PREFIX.len() - 16]
-        };
-        at += 1;
-    }
-    path
-}
-
-/// `GET /assets/style-<hash>.css`.
-pub(crate) async fn stylesheet() -> impl IntoResponse {
-    (
-        [
-            (CONTENT_TYPE, "text/css; charset=utf-8"),
-            (CACHE_CONTROL, CACHE_FOR_GOOD),
-        ],
-        STYLESHEET,
-    )
-}
+pub const STYLESHEET_PATH: &str = STYLESHEET.path();
 
 /// The favicon's side, in pixels (and SVG units).
 const SIZE: usize = 32;
@@ -183,12 +144,6 @@ fn ico() -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_stylesheets_path_names_its_hash() {
-        let hash = format!("{:016x}", fnv::hash(STYLESHEET.as_bytes()));
-        assert_eq!(STYLESHEET_PATH, format!("/assets/style-{hash}.css"));
-    }
 
     #[test]
     fn the_ico_is_a_32_pixel_icon_of_the_svgs_shapes() {

@@ -1,7 +1,6 @@
 //! 64-bit FNV-1a: tiny, `const`, and the same on every platform and Rust release (unlike
-//! `std`'s `DefaultHasher`). What is derived from it therefore never changes under an upgrade —
-//! a book's cover (`cover.rs`) — or is worked out at compile time — the stylesheet's URL
-//! (`assets.rs`).
+//! `std`'s `DefaultHasher`). What is derived from it — a book's cover (`cover.rs`) — therefore
+//! never changes under an upgrade.
 
 /// The hash of no bytes (FNV's offset basis).
 pub(crate) const EMPTY: u64 = 0xcbf2_9ce4_8422_2325;

@@ -41,7 +41,10 @@ pub fn router(state: AppState) -> Router {
         .route("/books/{id}", get(book::book_page))
         .route("/search", get(search::search_page))
         .route("/categories/{slug}", get(category_page::category_page))
-        .route(assets::STYLESHEET_PATH, get(assets::stylesheet))
+        .route(
+            assets::STYLESHEET_PATH,
+            get(|| async { assets::STYLESHEET.response() }),
+        )
         .route("/favicon.svg", get(assets::favicon_svg))
         .route("/favicon.ico", get(assets::favicon_ico))
         .route("/api/recommendations", get(api::recommendations))

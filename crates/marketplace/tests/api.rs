@@ -3,8 +3,9 @@
 
 mod support;
 
+use bookstore_testing::free_port;
 use serde_json::Value;
-use support::{FakeRecommendations, HARMLESS, free_port, get, start_marketplace, system};
+use support::{FakeRecommendations, HARMLESS, get, start_marketplace, system};
 
 async fn json(web: &bookstore_testing::Running<marketplace::RunError>, path: &str) -> (u16, Value) {
     let (status, body) = get(web, path).await;
@@ -72,7 +73,7 @@ async fn a_search_as_json() {
 
 #[tokio::test]
 async fn with_recommendations_down_the_api_answers_503() {
-    let web = start_marketplace(free_port().await).await;
+    let web = start_marketplace(free_port()).await;
     for path in [
         "/api/books/1",
         "/api/search?q=archer",

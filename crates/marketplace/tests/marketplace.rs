@@ -9,10 +9,9 @@ use std::time::{Duration, Instant};
 
 use bookstore_proto::recommendations::v1;
 use bookstore_serve::Listeners;
+use bookstore_testing::free_port;
 use marketplace::STYLESHEET_PATH;
-use support::{
-    FakeRecommendations, assert_frame, free_port, get, start_marketplace, start_upstream, system,
-};
+use support::{FakeRecommendations, assert_frame, get, start_marketplace, start_upstream, system};
 
 #[tokio::test]
 async fn homepage_passes_the_tutorials_integration_test() {
@@ -177,7 +176,7 @@ async fn every_response_carries_the_security_headers() {
 
 #[tokio::test]
 async fn upstream_down_still_renders_the_page_with_a_notice() {
-    let web = start_marketplace(free_port().await).await;
+    let web = start_marketplace(free_port()).await;
     let started = Instant::now();
     let (status, html) = get(&web, "/").await;
     assert_eq!(status, 200);
@@ -214,7 +213,7 @@ async fn slow_upstream_is_cut_at_the_deadline() {
 
 #[tokio::test]
 async fn recommendations_come_back_without_a_restart() {
-    let port = free_port().await;
+    let port = free_port();
     let web = start_marketplace(port).await;
     let (_, html) = get(&web, "/").await;
     assert!(html.contains("unavailable"));

@@ -5,9 +5,10 @@
 mod support;
 
 use bookstore_proto::recommendations::v1;
+use bookstore_testing::free_port;
 use marketplace::STYLESHEET_PATH;
 use support::{
-    FakeRecommendations, HARMLESS, assert_frame, book_links, fake_book, free_port, get, next_link,
+    FakeRecommendations, HARMLESS, assert_frame, book_links, fake_book, get, next_link,
     start_marketplace, system,
 };
 
@@ -160,7 +161,7 @@ async fn search_says_how_many_match_or_that_none_do() {
 
 #[tokio::test]
 async fn search_without_words_shows_the_form_and_a_hint() {
-    let web = start_marketplace(free_port().await).await;
+    let web = start_marketplace(free_port()).await;
     // No call is made, so it answers even with Recommendations down.
     for path in [
         "/search",
@@ -322,7 +323,7 @@ async fn another_method_gets_a_clear_405() {
 
 #[tokio::test]
 async fn the_stylesheet_is_served_at_its_hash_and_cached_for_good() {
-    let web = start_marketplace(free_port().await).await;
+    let web = start_marketplace(free_port()).await;
     let response = reqwest::get(format!("{}{STYLESHEET_PATH}", web.url()))
         .await
         .unwrap();
@@ -348,7 +349,7 @@ async fn the_stylesheet_is_served_at_its_hash_and_cached_for_good() {
 
 #[tokio::test]
 async fn the_favicon_is_served_with_its_type_and_cached() {
-    let web = start_marketplace(free_port().await).await;
+    let web = start_marketplace(free_port()).await;
     for (path, content_type, starts) in [
         ("/favicon.svg", "image/svg+xml", b"<svg xmlns=".as_slice()),
         (
@@ -371,7 +372,7 @@ async fn the_favicon_is_served_with_its_type_and_cached() {
 
 #[tokio::test]
 async fn with_recommendations_down_pages_say_so_with_a_503() {
-    let web = start_marketplace(free_port().await).await;
+    let web = start_marketplace(free_port()).await;
     for path in ["/books/1", "/search?q=archer", "/categories/mystery"] {
         let (status, html) = get(&web, path).await;
         assert_eq!(status, 503, "{path}");

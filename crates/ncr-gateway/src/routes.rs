@@ -22,7 +22,6 @@
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -48,7 +47,7 @@ pub fn router(gateway: Gateway) -> Router {
         .route(NCR_PAGE_ROUTE, get(answer_page))
         .route(NCR_ROUTE, get(ncr))
         .route("/healthz", get(healthz))
-        .route(STYLESHEET_PATH, get(stylesheet))
+        .route(STYLESHEET_PATH, get(|| async { STYLESHEET.response() }))
         .fallback(not_found)
         .with_state(gateway)
 }
@@ -136,17 +135,6 @@ async fn ncr(
 /// that service does not restart the gateway too.
 async fn healthz() -> &'static str {
     "ok\n"
-}
-
-/// The pages' stylesheet, at a URL naming its content's hash: cached for good.
-async fn stylesheet() -> impl IntoResponse {
-    (
-        [
-            (CONTENT_TYPE, "text/css; charset=utf-8"),
-            (CACHE_CONTROL, "public, max-age=31536000, immutable"),
-        ],
-        STYLESHEET,
-    )
 }
 
 async fn usage_page(State(gateway): State<Gateway>) -> Response {

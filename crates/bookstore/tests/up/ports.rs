@@ -4,16 +4,9 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use crate::launcher::{homepage_with_recommendations, launch_with, signal, wait_for_exit};
+use bookstore_testing::free_port_on;
 
-/// A port nothing listens on (it was free a moment ago).
-pub(crate) fn free_port(host: &str) -> u16 {
-    std::net::TcpListener::bind((host, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::launcher::{homepage_with_recommendations, launch_with, signal, wait_for_exit};
 
 /// `bookstore up` on `host` with every port free but those `settings` set, run to its end.
 pub(crate) fn up_with_taken_ports(
@@ -94,8 +87,8 @@ pub(crate) fn port_in(banner: &str, service: &str, prefix: &str) -> u16 {
 #[tokio::test]
 pub(crate) async fn moved_ports_are_served_and_the_clients_inside_follow_them() {
     const MOVED_HOST: &str = "127.0.0.8";
-    let marketplace = free_port(MOVED_HOST);
-    let metrics = free_port(MOVED_HOST);
+    let marketplace = free_port_on(MOVED_HOST);
+    let metrics = free_port_on(MOVED_HOST);
     // Some by variable, some by flag, the rest anywhere free (0).
     let (mut launcher, _stdout, banner) = launch_with(
         MOVED_HOST,

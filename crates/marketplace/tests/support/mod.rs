@@ -22,7 +22,6 @@ use bookstore_proto::recommendations::v1::recommendations_service_server::{
 use bookstore_serve::{GrpcServer, Listeners, ServeError, ServerSettings};
 use bookstore_testing::{Running, spawn, spawn_on};
 use marketplace::{Config, RunError};
-use tokio::net::TcpListener;
 use tonic::{Request, Response, Status};
 
 /// How many books the fake catalog holds.
@@ -186,16 +185,6 @@ pub(crate) fn start_upstream(
     spawn_on(listeners, |listeners, shutdown| {
         server.serve(listeners, shutdown)
     })
-}
-
-/// A port nothing listens on (yet).
-pub(crate) async fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The marketplace, calling Recommendations at `recommendations_port` with short deadlines.

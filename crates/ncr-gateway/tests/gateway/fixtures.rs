@@ -99,10 +99,7 @@ pub(crate) fn binomial(n: u64, r: u64) -> BigUint {
 
 /// A port nothing listens on (bound, then released).
 pub(crate) fn closed_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
+    SocketAddr::from(([127, 0, 0, 1], bookstore_testing::free_port()))
 }
 
 /// What the fake Factorial service saw of one call.

@@ -32,7 +32,9 @@
 //! trace layers share), `methods` (which methods exist and their
 //! shapes, from the descriptors), `peer_identity` (who is calling), `status` (how a
 //! service's typed errors become statuses, written once), and `input_echo` (how a web app's
-//! answers quote a client's input without its markup: [`quote_input`], [`SafeJson`]).
+//! answers quote a client's input without its markup: [`quote_input`], [`SafeJson`]) and
+//! `stylesheet` (how a web app serves its pages' stylesheet at a URL naming its content's hash:
+//! [`Stylesheet`]).
 //!
 //! gRPC servers read a caller's `x-request-id` (the error log reports it, and logs it at debug
 //! level for every call) but neither echo it nor make one up per call: a unique header value in
@@ -70,6 +72,7 @@ mod server_metrics;
 mod server_trace;
 mod stack;
 mod status;
+mod stylesheet;
 
 pub use access_log::AccessLogLayer;
 pub use authorize::AuthorizeLayer;
@@ -95,3 +98,4 @@ pub use server_metrics::GrpcServerMetricsLayer;
 pub use server_trace::GrpcServerTraceLayer;
 pub use stack::{ServerStack, StackConfig, Stacked};
 pub use status::{GrpcError, into_status};
+pub use stylesheet::Stylesheet;

@@ -29,6 +29,7 @@
 //! - `calls`: requests, raw message bytes, reading a stream, checking a status;
 //! - `waiting`: [`eventually`], [`within`], [`WAIT`] — for effects that land a moment after the
 //!   client has its answer, and calls that must not hang;
+//! - `ports`: ports nothing listens on ([`free_port`], [`free_port_on`]);
 //! - `series`: metric series names; `proxy`: a connection a test can cut ([`Proxy`]);
 //! - `otlp`: an OTLP trace receiver ([`OtlpReceiver`]) that keeps the spans services export;
 //! - `properties`: what property tests share: [`property_cases`] (honouring `PROPTEST_CASES`)
@@ -41,6 +42,7 @@ mod calls;
 mod dummy;
 mod harness;
 mod otlp;
+mod ports;
 mod properties;
 mod proxy;
 mod reporter;
@@ -52,9 +54,10 @@ pub use calls::{RawCodec, assert_status, channel, collect, raw_unary, req, reqs}
 pub use dummy::{DummyService, SpecialCase, SpecialCases};
 pub use harness::{TestServer, serve_dummy, serve_dummy_on_platform};
 pub use otlp::{OtlpReceiver, ReceivedSpan};
+pub use ports::{free_port, free_port_on};
 pub use properties::{
-    FRAMING_HEADERS, RawResponse, is_readable_target, percent_decoded, percent_encoded,
-    property_cases, property_runtime, raw_get, raw_http,
+    FRAMING_HEADERS, READ_HEADERS, RawResponse, arbitrary_header, is_readable_target,
+    percent_decoded, percent_encoded, property_cases, property_runtime, raw_get, raw_http,
 };
 pub use proxy::Proxy;
 pub use reporter::RecordingReporter;

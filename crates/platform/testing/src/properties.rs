@@ -4,10 +4,13 @@
 //!
 //! `cargo test` runs each property a modest number of times (its CI default); `bench/fuzz.sh`
 //! sets `PROPTEST_CASES` for a longer run, and [`property_cases`] makes every property honour
-//! it, whatever its default.
+//! it, whatever its default. [`arbitrary_header`] is the headers a property sends to show that
+//! arbitrary headers change nothing.
 
 use std::io::{self, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
+
+use proptest::prelude::*;
 
 use crate::waiting::WAIT;
 
@@ -44,6 +47,40 @@ pub const FRAMING_HEADERS: [&str; 10] = [
     "trailer",
     "transfer-encoding",
 ];
+
+/// Header names every web app's stack reads (tracing, request ids, content negotiation, ...),
+/// which [`arbitrary_header`] picks from as well as from any token.
+pub const READ_HEADERS: [&str; 12] = [
+    "x-request-id",
+    "traceparent",
+    "tracestate",
+    "baggage",
+    "accept",
+    "accept-encoding",
+    "content-type",
+    "cookie",
+    "user-agent",
+    "x-forwarded-for",
+    "upgrade",
+    "range",
+];
+
+/// A header `(name, value)`: a name from [`READ_HEADERS`], from `also_read` (those an app
+/// reads besides) or any token — never one of the [`FRAMING_HEADERS`] — and any value HTTP
+/// allows (visible ASCII, spaces, tabs, and bytes above 0x7F).
+pub fn arbitrary_header(
+    also_read: &[&'static str],
+) -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> + use<> {
+    let known =
+        prop::sample::select([READ_HEADERS.as_slice(), also_read].concat()).prop_map(str::to_owned);
+    let name = prop_oneof![known, "[!#$%&'*+.^_`|~0-9A-Za-z-]{1,24}"]
+        .prop_filter("a framing header", |name| {
+            !FRAMING_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+        });
+    let value_byte = prop_oneof![Just(b'\t'), 0x20..=0x7eu8, 0x80..=0xffu8];
+    (name, prop::collection::vec(value_byte, 0..64))
+        .prop_map(|(name, value)| (name.into_bytes(), value))
+}
 
 /// Whether a server reads `target` as the target of a request line at all: UTF-8 made of
 /// visible ASCII and characters above it (as hyper's parser reads a request line), and a URI.
