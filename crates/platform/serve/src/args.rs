@@ -164,13 +164,14 @@ impl<S: ServiceDefaults> ServeArgs for HttpServeArgs<S> {
 }
 
 #[cfg(test)]
-mod tests {
-    use clap::Parser;
+pub(crate) mod fixtures {
+    //! Example services for the tests of this module and of `grpc`.
 
-    use super::*;
+    use super::{GrpcServeArgs, GrpcServiceDefaults, ServiceDefaults};
 
+    /// A service with its own variables and default ports.
     #[derive(Clone, Debug, Default, PartialEq, Eq)]
-    struct Example;
+    pub(crate) struct Example;
 
     impl ServiceDefaults for Example {
         const NAME: &'static str = "example";
@@ -181,6 +182,21 @@ mod tests {
     impl GrpcServiceDefaults for Example {
         const DEFAULT_METRICS_PORT: u16 = 6101;
     }
+
+    /// The example's gRPC flags as a whole command line.
+    #[derive(clap::Parser, Debug)]
+    pub(crate) struct GrpcCli {
+        #[command(flatten)]
+        pub(crate) serve: GrpcServeArgs<Example>,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::fixtures::{Example, GrpcCli};
+    use super::*;
 
     #[derive(Clone, Debug, Default, PartialEq, Eq)]
     struct Other;
@@ -231,12 +247,6 @@ mod tests {
             HttpCli::try_parse_from(["example"]).unwrap().serve.port,
             6100
         );
-    }
-
-    #[derive(Parser, Debug)]
-    struct GrpcCli {
-        #[command(flatten)]
-        serve: GrpcServeArgs<Example>,
     }
 
     #[derive(Parser, Debug)]

@@ -165,25 +165,7 @@ mod tests {
 
     use super::*;
     use crate::args::ServiceDefaults;
-
-    #[derive(Clone, Debug, Default, PartialEq, Eq)]
-    struct Example;
-
-    impl ServiceDefaults for Example {
-        const NAME: &'static str = "example";
-        const PORT_ENV: &'static str = "BOOKSTORE_TEST_GRPC_PORT";
-        const DEFAULT_PORT: u16 = 6100;
-    }
-
-    impl GrpcServiceDefaults for Example {
-        const DEFAULT_METRICS_PORT: u16 = 6101;
-    }
-
-    #[derive(Parser, Debug)]
-    struct GrpcCli {
-        #[command(flatten)]
-        serve: GrpcServeArgs<Example>,
-    }
+    use crate::args::fixtures::{Example, GrpcCli};
 
     /// Flags as given on a command line with no variables set.
     fn given(argv: &[&str]) -> GrpcServeFlags<Example> {
@@ -198,7 +180,7 @@ mod tests {
     fn the_admin_port_has_a_variable_of_the_services_own() {
         assert_eq!(
             Example::metrics_port_env(),
-            "BOOKSTORE_TEST_GRPC_METRICS_PORT"
+            "BOOKSTORE_TEST_EXAMPLE_METRICS_PORT"
         );
         let command = <GrpcCli as clap::CommandFactory>::command();
         let metrics_port = command
@@ -207,7 +189,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             metrics_port.get_env().and_then(|name| name.to_str()),
-            Some("BOOKSTORE_TEST_GRPC_METRICS_PORT")
+            Some("BOOKSTORE_TEST_EXAMPLE_METRICS_PORT")
         );
         let help = metrics_port.get_help().unwrap().to_string();
         assert!(
