@@ -10,7 +10,7 @@
 //! readers every handler shares), one per page or API (`home`, `book`,
 //! `search`, `category_page`, `api`), `assets` (the stylesheet and the favicon), `pages`
 //! (askama templates), `book_view` (a book as pages show it), `cover` (generated covers),
-//! `fnv` (the hash behind covers and the stylesheet's URL), `category` (category names),
+//! `fnv` (the hash behind covers), `category` (category names),
 //! `upstream` (the gRPC client), `error` (what can go wrong, and its status) and `respond`
 //! (errors as pages or JSON).
 
