@@ -3,32 +3,30 @@
 //! gRPC keeps one long-lived HTTP/2 connection per channel, so behind a plain Kubernetes
 //! ClusterIP Service every call from a client lands on the one pod its connection happens to
 //! reach, and extra replicas do nothing. Pointed at a *headless* Service, whose DNS name
-//! resolves to every ready pod, this balancer instead keeps a connection to each address and
-//! spreads calls over them with tower's power-of-two-choices balancer (through tonic's
-//! `balance_channel`).
+//! resolves to every ready pod, the client instead keeps a connection to each address in its
+//! `Pool`, which spreads calls over them (power of two choices), keeps retries and hedges off
+//! endpoints a call already tried, and ejects outliers.
 //!
-//! A discovery task keeps the set current: it re-resolves the name every `resolve_interval`
+//! A discovery task keeps the pool current: it re-resolves the name every `resolve_interval`
 //! (pods come and go) and probes each address every [`PROBE_INTERVAL`] with a TCP connect, so
 //! an address that stops answering is dropped within about a second, long before DNS notices,
-//! and comes back as soon as it answers again. The task ends when the channel is dropped.
+//! and comes back as soon as it answers again. The task ends when the pool is dropped.
 
 use std::collections::BTreeSet;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use futures_util::future::{BoxFuture, join_all};
-use tokio::sync::mpsc::Sender;
-use tonic::transport::channel::Change;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
+
+use crate::pool::{Member, Pool};
 
 /// How often every known address is probed.
 pub(crate) const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 /// How long a probe's TCP connect may take before the address counts as down.
 const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
-/// Pending endpoint changes the balancer may queue.
-const CHANGE_CAPACITY: usize = 64;
 
 /// Turns a host name into addresses. [`DnsResolver`] is the real one; tests substitute their own.
 pub trait Resolve: Send + Sync + 'static {
@@ -54,25 +52,24 @@ async fn answers(addr: SocketAddr) -> bool {
     )
 }
 
-/// A channel balancing over the addresses `host:port` resolves to; `endpoint` makes the
-/// endpoint (timeouts, TLS) for one address. Must be called inside a Tokio runtime.
-pub(crate) fn balanced_channel(
+/// Keeps `pool` holding the addresses `host:port` resolves to that answer probes; `endpoint`
+/// makes the endpoint (timeouts, TLS) for one address. Must be called inside a Tokio runtime.
+pub(crate) fn keep_resolving(
+    pool: &Arc<Pool>,
     host: String,
     port: u16,
     resolver: Arc<dyn Resolve>,
     resolve_interval: Duration,
     endpoint: impl Fn(SocketAddr) -> Result<Endpoint, tonic::transport::Error> + Send + 'static,
-) -> Channel {
-    let (channel, changes) = Channel::balance_channel(CHANGE_CAPACITY);
+) {
     tokio::spawn(discover(
         host,
         port,
         resolver,
         resolve_interval,
         endpoint,
-        changes,
+        Arc::downgrade(pool),
     ));
-    channel
 }
 
 async fn discover(
@@ -81,7 +78,7 @@ async fn discover(
     resolver: Arc<dyn Resolve>,
     resolve_interval: Duration,
     endpoint: impl Fn(SocketAddr) -> Result<Endpoint, tonic::transport::Error>,
-    changes: Sender<Change<SocketAddr, Endpoint>>,
+    pool: Weak<Pool>,
 ) {
     let mut known: Vec<SocketAddr> = Vec::new();
     let mut serving: BTreeSet<SocketAddr> = BTreeSet::new();
@@ -102,28 +99,24 @@ async fn discover(
             .filter(|(_, up)| *up)
             .map(|(addr, _)| *addr)
             .collect();
+        // The channel is gone once every clone of it is: so is the need for this task.
+        let Some(pool) = pool.upgrade() else { return };
         for gone in serving.difference(&healthy).copied().collect::<Vec<_>>() {
             tracing::info!(%host, %gone, "upstream address left the pool");
-            if changes.send(Change::Remove(gone)).await.is_err() {
-                return;
-            }
+            pool.remove(gone);
             serving.remove(&gone);
         }
         for new in healthy.difference(&serving).copied().collect::<Vec<_>>() {
             match endpoint(new) {
                 Ok(endpoint) => {
                     tracing::info!(%host, %new, "upstream address joined the pool");
-                    if changes.send(Change::Insert(new, endpoint)).await.is_err() {
-                        return;
-                    }
+                    pool.insert(Member::new(Some(new), endpoint.connect_lazy()));
                     serving.insert(new);
                 }
                 Err(error) => tracing::error!(%host, %new, %error, "cannot make an endpoint"),
             }
         }
-        tokio::select! {
-            () = tokio::time::sleep(PROBE_INTERVAL) => {}
-            () = changes.closed() => return,
-        }
+        drop(pool);
+        tokio::time::sleep(PROBE_INTERVAL).await;
     }
 }

@@ -5,7 +5,8 @@
 //! by itself when the upstream returns. Every call carries a deadline (sent to the server as
 //! `grpc-timeout`, enforced locally too), and the channel records `grpc_client_*` metrics.
 //! With `--upstream-load-balance`, the channel spreads calls over every address the host
-//! resolves to (see `crate::balance`).
+//! resolves to (see `crate::balance`). Idempotent calls are retried and hedged, and failing
+//! endpoints ejected, by the policies of `crate::policy` (see `crate::attempts`).
 //!
 //! The upstream flags' durations refuse zero (a zero deadline fails every call, a zero connect
 //! timeout every connection, a zero resolve interval spins), with the servers' parser and
@@ -18,7 +19,7 @@ use std::time::Duration;
 
 use clap::Args;
 use tonic::metadata::MetadataValue;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 use tower::Layer;
 
 use bookstore_config::parse_positive_duration;
@@ -28,18 +29,23 @@ use bookstore_layers::{
 };
 use bookstore_tls::{ClientTls, UpstreamTlsSettings};
 
-use crate::balance::{DnsResolver, Resolve, balanced_channel};
+use crate::attempts::Attempts;
+use crate::balance::{DnsResolver, Resolve, keep_resolving};
 use crate::deadline::{ClientDeadline, ClientDeadlineLayer};
 use crate::error::UpstreamError;
+use crate::policy::ResilienceOptions;
+use crate::pool::{Member, Pool};
+use crate::resilience_metrics::ResilienceFamilies;
 
 /// How often an idle connection is pinged, so a dead upstream is noticed before a call needs it.
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
 /// How long a keepalive ping may go unanswered.
 const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A channel to one upstream, tracing calls, recording client metrics and enforcing call
-/// deadlines. Cheap to clone; clones share the connection.
-pub type GrpcChannel = GrpcClientTrace<GrpcClientMetrics<ClientDeadline<Channel>>>;
+/// A channel to one upstream, tracing calls, recording client metrics, enforcing call
+/// deadlines, and sending each call as one or more attempts over a pool of endpoints. Cheap to
+/// clone; clones share the connections.
+pub type GrpcChannel = GrpcClientTrace<GrpcClientMetrics<ClientDeadline<Attempts>>>;
 
 /// How long after a call's deadline tonic's own timeout gives up, as a backstop for calls sent
 /// without a deadline: calls with one fail first, as `DEADLINE_EXCEEDED`, in
@@ -63,6 +69,8 @@ pub struct UpstreamConfig {
     pub load_balance: bool,
     /// How often `host` is re-resolved when load balancing.
     pub resolve_interval: Duration,
+    /// Retries, hedging and outlier ejection.
+    pub resilience: ResilienceOptions,
 }
 
 /// Timeouts of calls to an upstream, as flags each web app flattens into its config.
@@ -85,6 +93,10 @@ pub struct UpstreamOptions {
     /// How often the upstream host is re-resolved when load balancing.
     #[arg(long, env = "UPSTREAM_RESOLVE_INTERVAL", default_value = "5s", value_parser = parse_positive_duration)]
     pub upstream_resolve_interval: Duration,
+
+    /// Retries, hedging and outlier ejection.
+    #[command(flatten)]
+    pub resilience: ResilienceOptions,
 }
 
 impl Default for UpstreamOptions {
@@ -94,6 +106,7 @@ impl Default for UpstreamOptions {
             upstream_connect_timeout: Duration::from_millis(500),
             upstream_load_balance: false,
             upstream_resolve_interval: Duration::from_secs(5),
+            resilience: ResilienceOptions::default(),
         }
     }
 }
@@ -109,6 +122,7 @@ impl UpstreamConfig {
             tls: None,
             load_balance: timeouts.upstream_load_balance,
             resolve_interval: timeouts.upstream_resolve_interval,
+            resilience: timeouts.resilience.clone(),
         }
     }
 
@@ -158,19 +172,27 @@ impl UpstreamConfig {
         metrics: &Metrics,
         resolver: Arc<dyn Resolve>,
     ) -> Result<GrpcChannel, UpstreamError> {
-        let channel = if self.load_balance {
+        let families = ResilienceFamilies::register(metrics);
+        let pool = Arc::new(Pool::new(
+            self.host.clone(),
+            self.resilience.ejection(),
+            families.ejections(&self.host),
+        ));
+        if self.load_balance {
             let config = self.clone();
             let scheme = if self.tls.is_some() { "https" } else { "http" };
-            balanced_channel(
+            keep_resolving(
+                &pool,
                 self.host.clone(),
                 self.port,
                 resolver,
                 self.resolve_interval,
                 move |addr: SocketAddr| config.endpoint(format!("{scheme}://{addr}")),
-            )
+            );
         } else {
-            self.own_endpoint()?.connect_lazy()
-        };
+            pool.insert(Member::new(None, self.own_endpoint()?.connect_lazy()));
+        }
+        let channel = Attempts::new(self.host.clone(), pool, &self.resilience, families);
         let channel = ClientDeadlineLayer.layer(channel);
         let channel = GrpcClientMetricsLayer::new(metrics, &MethodTable::standard()).layer(channel);
         Ok(GrpcClientTraceLayer.layer(channel))

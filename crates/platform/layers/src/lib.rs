@@ -88,7 +88,7 @@ pub use http_stack::HttpStack;
 pub use http_trace::HttpTraceLayer;
 pub use input_echo::{ECHO_LIMIT, SafeJson, quote_input, shorten_input};
 pub use message_limit::MessageLimitLayer;
-pub use methods::MethodTable;
+pub use methods::{MethodTable, RpcKind};
 pub use metrics::Metrics;
 pub use peer_identity::PeerIdentity;
 pub use request_id::{REQUEST_ID_HEADER, RequestIdLayer};

@@ -5,11 +5,12 @@
 //! method's streaming flags, which only the descriptors know. Unknown paths are reported under a
 //! single `unknown` label so a client probing random paths cannot blow up metric cardinality.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use prost::Message as _;
 use prost_types::FileDescriptorSet;
+use prost_types::method_options::IdempotencyLevel;
 
 /// The four shapes of gRPC call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -71,12 +72,16 @@ impl MethodInfo {
 #[derive(Clone, Debug, Default)]
 pub struct MethodTable {
     by_path: HashMap<String, MethodInfo>,
+    /// The paths of methods the protos mark `idempotency_level = NO_SIDE_EFFECTS` or
+    /// `IDEMPOTENT`: calls a client may send again.
+    idempotent: HashSet<String>,
 }
 
 impl MethodTable {
     /// Builds the table from encoded `FileDescriptorSet`s.
     pub fn from_encoded_sets(sets: &[&[u8]]) -> Result<Self, prost::DecodeError> {
         let mut by_path = HashMap::new();
+        let mut idempotent = HashSet::new();
         for encoded in sets {
             let set = FileDescriptorSet::decode(*encoded)?;
             for file in &set.file {
@@ -96,12 +101,21 @@ impl MethodTable {
                                 method.server_streaming(),
                             ),
                         };
-                        by_path.insert(format!("/{service_name}/{}", method.name()), info);
+                        let path = format!("/{service_name}/{}", method.name());
+                        let level = method.options.as_ref().map(|o| o.idempotency_level());
+                        if level.is_some_and(|level| level != IdempotencyLevel::IdempotencyUnknown)
+                        {
+                            idempotent.insert(path.clone());
+                        }
+                        by_path.insert(path, info);
                     }
                 }
             }
         }
-        Ok(Self { by_path })
+        Ok(Self {
+            by_path,
+            idempotent,
+        })
     }
 
     /// The table of every API in this workspace plus health and reflection.
@@ -119,7 +133,15 @@ impl MethodTable {
     pub fn retain_services(mut self, services: &[&str]) -> Self {
         self.by_path
             .retain(|_, info| services.contains(&&*info.service));
+        let by_path = &self.by_path;
+        self.idempotent.retain(|path| by_path.contains_key(path));
         self
+    }
+
+    /// Whether the protos say calling the method at `path` twice does no more than calling it
+    /// once (`option idempotency_level`), so a client may retry or hedge it.
+    pub fn is_idempotent(&self, path: &str) -> bool {
+        self.idempotent.contains(path)
     }
 
     /// The method served at `path`, if any.
@@ -163,5 +185,32 @@ mod tests {
         assert_eq!(shape("/nope/Nope"), None);
         let legacy = table.get("/Recommendations/Recommend").unwrap();
         assert_eq!(&*legacy.service, "Recommendations");
+    }
+
+    #[test]
+    fn knows_which_methods_the_protos_mark_idempotent() {
+        let table = MethodTable::standard();
+        for path in [
+            "/bookstore.recommendations.v1.RecommendationsService/Recommend",
+            "/bookstore.recommendations.v1.RecommendationsService/GetBook",
+            "/bookstore.recommendations.v1.RecommendationsService/SearchBooks",
+            "/bookstore.recommendations.v1.RecommendationsService/ListCategories",
+            "/bookstore.factorial.v1.FactorialService/Factorial",
+            "/bookstore.testing.v1.DummyService/Execute",
+        ] {
+            assert!(table.is_idempotent(path), "{path}");
+        }
+        for path in [
+            // The tutorial's protos stay as the tutorial wrote them.
+            "/Recommendations/Recommend",
+            "/bookstore.testing.v1.DummyService/ExecuteClientStream",
+            "/grpc.testing.TestService/UnaryCall",
+            "/nope/Nope",
+        ] {
+            assert!(!table.is_idempotent(path), "{path}");
+        }
+        let kept = table.retain_services(&["bookstore.factorial.v1.FactorialService"]);
+        assert!(kept.is_idempotent("/bookstore.factorial.v1.FactorialService/Factorial"));
+        assert!(!kept.is_idempotent("/bookstore.testing.v1.DummyService/Execute"));
     }
 }
