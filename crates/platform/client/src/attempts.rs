@@ -30,23 +30,21 @@ use futures_util::StreamExt as _;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use http::request::Parts;
-use http::{HeaderValue, Request, Response};
+use http::{Request, Response};
 use http_body_util::{BodyExt as _, Full};
 use tokio::time::Instant;
+use tonic::Status;
 use tonic::body::Body;
-use tonic::{Code, Status};
 use tower::{Service, ServiceExt as _};
 
 use crate::hedge::HedgeDelay;
 use crate::latency_window::LatencyWindow;
+use crate::outcome::{Attempted, Outcome, classify, grpc_timeout_value};
 use crate::policy::{ResilienceOptions, THROTTLE_MAX_TOKENS, THROTTLE_TOKEN_RATIO_MILLI};
 use crate::pool::{Health, InFlight, Member, Pool};
 use crate::resilience_metrics::{MethodCounters, ResilienceFamilies};
-use crate::retry::{RetryPolicy, is_retryable};
+use crate::retry::RetryPolicy;
 use crate::throttle::RetryThrottle;
-
-/// What one attempt came back with.
-type Attempted = Result<Response<Body>, tonic::transport::Error>;
 
 /// One upstream's pool with its retry, hedging and throttling policies. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -185,32 +183,6 @@ impl Shared {
             self.upstream
         ))
         .into_http()
-    }
-}
-
-/// How an attempt ended.
-enum Outcome {
-    /// Hand it to the caller; `true` if it is a success (its latency counts for hedging).
-    Committed(Response<Body>, bool),
-    /// It may be tried again.
-    Retryable(Attempted),
-}
-
-fn classify(result: Attempted) -> Outcome {
-    let response = match result {
-        Ok(response) => response,
-        Err(error) => return Outcome::Retryable(Err(error)),
-    };
-    // A status in the headers is a trailers-only answer: nothing of a response came.
-    let code = response
-        .headers()
-        .get("grpc-status")
-        .and_then(|value| value.to_str().ok()?.parse::<i32>().ok())
-        .map(Code::from_i32);
-    match code {
-        Some(code) if is_retryable(code) => Outcome::Retryable(Ok(response)),
-        Some(code) => Outcome::Committed(response, code == Code::Ok),
-        None => Outcome::Committed(response, true),
     }
 }
 
@@ -379,52 +351,5 @@ impl Call<'_> {
             (in_flight, now, result)
         }));
         true
-    }
-}
-
-/// `remaining` as a `grpc-timeout` value: microseconds while they fit the header's eight
-/// digits, else milliseconds.
-fn grpc_timeout_value(remaining: Duration) -> HeaderValue {
-    let micros = remaining.as_micros().max(1);
-    let text = if micros < 100_000_000 {
-        format!("{micros}u")
-    } else {
-        format!("{}m", remaining.as_millis().min(99_999_999))
-    };
-    HeaderValue::from_str(&text).expect("digits and a unit make a header value")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn later_attempts_carry_what_is_left_of_the_deadline() {
-        assert_eq!(grpc_timeout_value(Duration::from_millis(250)), "250000u");
-        assert_eq!(grpc_timeout_value(Duration::ZERO), "1u");
-        assert_eq!(grpc_timeout_value(Duration::from_secs(1000)), "1000000m");
-        let parsed = {
-            let mut headers = http::HeaderMap::new();
-            headers.insert("grpc-timeout", grpc_timeout_value(Duration::from_millis(7)));
-            grpc_timeout(&headers)
-        };
-        assert_eq!(parsed, Some(Duration::from_millis(7)));
-    }
-
-    #[test]
-    fn trailers_only_retryable_statuses_and_transport_failures_may_be_retried() {
-        let retryable = |code: Code| {
-            let response = Status::new(code, "x").into_http::<Body>();
-            matches!(classify(Ok(response)), Outcome::Retryable(_))
-        };
-        assert!(retryable(Code::Unavailable));
-        assert!(retryable(Code::ResourceExhausted));
-        assert!(!retryable(Code::NotFound));
-        assert!(!retryable(Code::Ok));
-        let headers_only = Response::new(Body::empty());
-        assert!(matches!(
-            classify(Ok(headers_only)),
-            Outcome::Committed(_, true)
-        ));
     }
 }

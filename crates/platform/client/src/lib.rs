@@ -6,7 +6,7 @@
 //! - `deadline`: [`ClientDeadline`], a call whose deadline passes fails as
 //!   `DEADLINE_EXCEEDED`.
 //! - `attempts`: [`Attempts`], each call sent as one or more attempts over the pool: idempotent
-//!   calls retried and hedged on other endpoints.
+//!   calls retried and hedged on other endpoints; `outcome`: how an attempt's answer is read.
 //! - `pool`: the upstream's endpoints and which one an attempt goes to (power of two choices,
 //!   skipping outliers and endpoints the call tried); `balance`: keeping the pool to every
 //!   address a name resolves to ([`Resolve`]), with re-resolution and probes.
@@ -22,6 +22,7 @@ mod deadline;
 mod error;
 mod hedge;
 mod latency_window;
+mod outcome;
 mod outlier;
 mod policy;
 mod pool;

@@ -1,0 +1,90 @@
+//! What an attempt came back with, as gRPC's retry design (gRFC A6) reads it: committed (hand
+//! it to the caller) or retryable (nothing of a response came, or a status saying the call was
+//! not served) — and the `grpc-timeout` a later attempt carries.
+
+use std::time::Duration;
+
+use http::{HeaderValue, Response};
+use tonic::Code;
+use tonic::body::Body;
+
+use crate::retry::is_retryable;
+
+/// What one attempt came back with.
+pub(crate) type Attempted = Result<Response<Body>, tonic::transport::Error>;
+
+/// How an attempt ended.
+pub(crate) enum Outcome {
+    /// Hand it to the caller; `true` if it is a success (its latency counts for hedging).
+    Committed(Response<Body>, bool),
+    /// It may be tried again.
+    Retryable(Attempted),
+}
+
+pub(crate) fn classify(result: Attempted) -> Outcome {
+    let response = match result {
+        Ok(response) => response,
+        Err(error) => return Outcome::Retryable(Err(error)),
+    };
+    // A status in the headers is a trailers-only answer: nothing of a response came.
+    let code = response
+        .headers()
+        .get("grpc-status")
+        .and_then(|value| value.to_str().ok()?.parse::<i32>().ok())
+        .map(Code::from_i32);
+    match code {
+        Some(code) if is_retryable(code) => Outcome::Retryable(Ok(response)),
+        Some(code) => Outcome::Committed(response, code == Code::Ok),
+        None => Outcome::Committed(response, true),
+    }
+}
+
+/// `remaining` as a `grpc-timeout` value: microseconds while they fit the header's eight
+/// digits, else milliseconds.
+pub(crate) fn grpc_timeout_value(remaining: Duration) -> HeaderValue {
+    let micros = remaining.as_micros().max(1);
+    let text = if micros < 100_000_000 {
+        format!("{micros}u")
+    } else {
+        format!("{}m", remaining.as_millis().min(99_999_999))
+    };
+    HeaderValue::from_str(&text).expect("digits and a unit make a header value")
+}
+
+#[cfg(test)]
+mod tests {
+    use bookstore_layers::grpc_timeout;
+    use tonic::Status;
+
+    use super::*;
+
+    #[test]
+    fn later_attempts_carry_what_is_left_of_the_deadline() {
+        assert_eq!(grpc_timeout_value(Duration::from_millis(250)), "250000u");
+        assert_eq!(grpc_timeout_value(Duration::ZERO), "1u");
+        assert_eq!(grpc_timeout_value(Duration::from_secs(1000)), "1000000m");
+        let parsed = {
+            let mut headers = http::HeaderMap::new();
+            headers.insert("grpc-timeout", grpc_timeout_value(Duration::from_millis(7)));
+            grpc_timeout(&headers)
+        };
+        assert_eq!(parsed, Some(Duration::from_millis(7)));
+    }
+
+    #[test]
+    fn trailers_only_retryable_statuses_and_transport_failures_may_be_retried() {
+        let retryable = |code: Code| {
+            let response = Status::new(code, "x").into_http::<Body>();
+            matches!(classify(Ok(response)), Outcome::Retryable(_))
+        };
+        assert!(retryable(Code::Unavailable));
+        assert!(retryable(Code::ResourceExhausted));
+        assert!(!retryable(Code::NotFound));
+        assert!(!retryable(Code::Ok));
+        let headers_only = Response::new(Body::empty());
+        assert!(matches!(
+            classify(Ok(headers_only)),
+            Outcome::Committed(_, true)
+        ));
+    }
+}
