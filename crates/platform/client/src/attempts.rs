@@ -8,7 +8,8 @@
 //! - An attempt that has not answered within the hedging delay gets a hedge on another
 //!   endpoint; the first committed answer wins and dropping the rest cancels them.
 //! - Never more than `--upstream-max-attempts` attempts, never past the call's deadline (each
-//!   attempt's `grpc-timeout` is what is left of it), never while the retry budget is spent.
+//!   attempt's `grpc-timeout` is what is left of it), never while the retry budget is spent,
+//!   and hedges only within their own budget (`throttle`).
 //!
 //! Every other call (streams; unary methods that may have side effects) is sent once, to the
 //! endpoint the pool picks. Every attempt's outcome is recorded against its endpoint, for
@@ -44,7 +45,7 @@ use crate::policy::{ResilienceOptions, THROTTLE_MAX_TOKENS, THROTTLE_TOKEN_RATIO
 use crate::pool::{Health, InFlight, Member, Pool};
 use crate::resilience_metrics::{MethodCounters, ResilienceFamilies};
 use crate::retry::RetryPolicy;
-use crate::throttle::RetryThrottle;
+use crate::throttle::{HedgeBudget, RetryThrottle};
 
 /// One upstream's pool with its retry, hedging and throttling policies. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -59,6 +60,7 @@ struct Shared {
     retry: RetryPolicy,
     hedge: HedgeDelay,
     throttle: RetryThrottle,
+    hedges: HedgeBudget,
     families: ResilienceFamilies,
     /// The idempotent unary methods, by path: the calls that may be retried and hedged.
     resilient: HashMap<String, MethodPolicy>,
@@ -103,6 +105,7 @@ impl Attempts {
                 retry: options.retry(),
                 hedge: options.upstream_hedge_delay,
                 throttle: RetryThrottle::new(THROTTLE_MAX_TOKENS, THROTTLE_TOKEN_RATIO_MILLI),
+                hedges: HedgeBudget::default(),
                 families,
                 resilient,
             }),
@@ -132,6 +135,7 @@ impl Shared {
             Some(policy) if self.retry.max_attempts > 1 => policy,
             _ => return self.once(request).await,
         };
+        self.hedges.earn();
         let deadline = grpc_timeout(request.headers()).map(|limit| Instant::now() + limit);
         let (parts, body) = request.into_parts();
         let message = match body.collect().await {
@@ -259,6 +263,9 @@ impl Call<'_> {
                         self.retries += 1;
                         self.counters().retries.inc();
                     } else if !self.may_send_another() {
+                        continue;
+                    } else if !self.shared.hedges.spend() {
+                        self.counters().throttled.inc();
                         continue;
                     } else {
                         self.counters().hedges.inc();

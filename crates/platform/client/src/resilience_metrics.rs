@@ -5,7 +5,7 @@
 //! - `grpc_client_hedges_total{grpc_service,grpc_method}`: attempts sent while an earlier one
 //!   had not answered within the hedging delay;
 //! - `grpc_client_retries_throttled_total{grpc_service,grpc_method}`: retries and hedges not
-//!   sent because the upstream's retry budget (gRFC A6 throttling) was spent;
+//!   sent because the upstream's retry budget (gRFC A6 throttling) or hedge budget was spent;
 //! - `grpc_client_endpoint_ejections_total{upstream}`: endpoints taken out of the pool as
 //!   outliers.
 //!
@@ -69,7 +69,7 @@ impl ResilienceFamilies {
         );
         metrics.register(
             "grpc_client_retries_throttled",
-            "Total number of retries and hedges not sent because the retry budget was spent",
+            "Total number of retries and hedges not sent because their budget was spent",
             families.throttled.clone(),
         );
         metrics.register(

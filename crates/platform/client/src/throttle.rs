@@ -10,6 +10,13 @@
 //! stop, and a healthy one never notices the bucket.
 //!
 //! Tokens are kept in thousandths, as A6 says (three decimal places), in one atomic.
+//!
+//! A6 throttles failures only; a hedge answers slowness, which a failure budget never sees. So
+//! hedges have a budget of their own, [`HedgeBudget`]: at most one hedge per
+//! [`CALLS_PER_HEDGE`] calls over time (with a burst of [`HEDGE_BURST`]). On a healthy upstream
+//! an `auto` delay hedges about one call in twenty, well within it; when the whole upstream
+//! slows down (overload), every call is late, and hedging them all would double the load on
+//! the upstream least able to take it.
 
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
@@ -66,6 +73,46 @@ impl RetryThrottle {
     }
 }
 
+/// Calls that earn one hedge.
+pub(crate) const CALLS_PER_HEDGE: u32 = 10;
+/// Hedges that may go out at once, when the budget is full.
+pub(crate) const HEDGE_BURST: u32 = 10;
+
+/// One upstream's hedging budget, in thousandths of a hedge.
+#[derive(Debug)]
+pub(crate) struct HedgeBudget {
+    tokens: AtomicU32,
+}
+
+impl Default for HedgeBudget {
+    fn default() -> Self {
+        Self {
+            tokens: AtomicU32::new(HEDGE_BURST * MILLI),
+        }
+    }
+}
+
+impl HedgeBudget {
+    /// A call was made: it earns a fraction of a hedge.
+    pub(crate) fn earn(&self) {
+        let max = HEDGE_BURST * MILLI;
+        // A load first: the budget is full almost always, and a write per call would bounce
+        // its cache line between threads.
+        if self.tokens.load(Relaxed) < max {
+            _ = self.tokens.fetch_update(Relaxed, Relaxed, |tokens| {
+                Some((tokens + MILLI / CALLS_PER_HEDGE).min(max))
+            });
+        }
+    }
+
+    /// Takes one hedge from the budget, if it holds one.
+    pub(crate) fn spend(&self) -> bool {
+        self.tokens
+            .fetch_update(Relaxed, Relaxed, |tokens| tokens.checked_sub(MILLI))
+            .is_ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +143,23 @@ mod tests {
             throttle.succeeded();
         }
         assert_eq!(throttle.milli_tokens(), 10_000);
+    }
+
+    #[test]
+    fn hedges_are_limited_to_a_burst_then_one_per_ten_calls() {
+        let budget = HedgeBudget::default();
+        assert_eq!((0..100).filter(|_| budget.spend()).count(), 10, "the burst");
+        for _ in 0..50 {
+            budget.earn();
+        }
+        assert_eq!((0..100).filter(|_| budget.spend()).count(), 5);
+        for _ in 0..10_000 {
+            budget.earn();
+        }
+        assert_eq!(
+            (0..100).filter(|_| budget.spend()).count(),
+            10,
+            "never past the burst"
+        );
     }
 }
