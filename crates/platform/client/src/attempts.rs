@@ -136,26 +136,30 @@ impl Shared {
             _ => return self.once(request).await,
         };
         self.hedges.earn();
-        let deadline = grpc_timeout(request.headers()).map(|limit| Instant::now() + limit);
-        let (parts, body) = request.into_parts();
-        let message = match body.collect().await {
-            Ok(collected) => collected.to_bytes(),
+        let started = Instant::now();
+        let (mut parts, body) = request.into_parts();
+        let message = match read_message(body).await {
+            Ok(message) => message,
             Err(status) => {
                 let status = Status::internal(format!("could not read the request: {status}"));
                 return Ok(status.into_http());
             }
         };
+        // Later attempts need the method, URI and headers again; the extensions (tonic's
+        // method name, for layers that have already run) go with the first attempt only.
+        let extensions = std::mem::take(&mut parts.extensions);
         let call = Call {
             shared: self,
             policy,
             parts,
             message,
-            deadline,
-            tried: Vec::with_capacity(self.retry.max_attempts as usize),
-            sent: Vec::with_capacity(self.retry.max_attempts as usize),
+            started,
+            deadline: None,
+            tried: Vec::new(),
+            sent: Vec::new(),
             retries: 0,
         };
-        call.run().await
+        call.run(extensions).await
     }
 
     /// A call that is not retried: one attempt, to the endpoint the pool picks.
@@ -201,12 +205,15 @@ enum Next {
 struct Call<'a> {
     shared: &'a Shared,
     policy: &'a MethodPolicy,
+    /// The request's method, URI and headers, for every attempt.
     parts: Parts,
     message: Bytes,
-    deadline: Option<Instant>,
-    /// Every endpoint an attempt went to, in order.
+    started: Instant,
+    /// When the call's deadline passes, read from `grpc-timeout` when first needed.
+    deadline: Option<Option<Instant>>,
+    /// Every endpoint an attempt went to, once there is more than one attempt.
     tried: Vec<Arc<Member>>,
-    /// The attempts still in flight: endpoint and when each was sent.
+    /// The later attempts still in flight: endpoint and when each was sent.
     sent: Vec<(Arc<Member>, Instant)>,
     retries: u32,
 }
@@ -217,70 +224,84 @@ type AttemptFuture = BoxFuture<'static, (InFlight, Instant, Attempted)>;
 const NEVER: Duration = Duration::from_secs(365 * 24 * 3600);
 
 impl Call<'_> {
-    async fn run(mut self) -> Attempted {
-        let mut running = FuturesUnordered::new();
-        if !self.start(&mut running) {
+    /// Runs the call. The first attempt — the only one almost every call makes — runs in
+    /// place; later ones, in a set made when the first of them goes out.
+    async fn run(mut self, extensions: http::Extensions) -> Attempted {
+        let Some(first) = self.shared.pool.pick(&[]) else {
             return Ok(self.shared.no_endpoint());
-        }
+        };
+        let mut request = Request::from_parts(self.parts.clone(), self.body());
+        *request.extensions_mut() = extensions;
+        let mut first_in_flight = Some(InFlight::new(first.clone()));
+        let first_attempt = first.channel.clone().oneshot(request);
+        tokio::pin!(first_attempt);
+        let mut later: Option<FuturesUnordered<AttemptFuture>> = None;
+
         let hedge_delay = self.shared.hedge.delay(&self.policy.latency);
         let timer = tokio::time::sleep(hedge_delay.unwrap_or(NEVER));
         tokio::pin!(timer);
         let mut next = hedge_delay.map(|_| Next::Hedge);
         let mut last: Option<Attempted> = None;
         loop {
-            tokio::select! {
-                Some((in_flight, sent_at, result)) = running.next() => {
-                    self.sent.retain(|(member, at)| {
-                        !(Arc::ptr_eq(member, in_flight.member()) && *at == sent_at)
-                    });
-                    match classify(result) {
-                        Outcome::Committed(response, success) => {
-                            if success {
-                                let now = self.shared.pool.now();
-                                self.policy.latency.record(sent_at.elapsed(), now);
-                            }
-                            self.outrun_by(sent_at);
-                            return self.shared.answered(&in_flight, response);
-                        }
-                        Outcome::Retryable(result) => {
-                            self.shared.pool.record(in_flight.member(), Health::Failed);
-                            self.shared.throttle.failed();
-                            last = Some(result);
-                        }
-                    }
-                    if running.is_empty() {
-                        // Nothing else can answer: back off, then retry — or give up.
-                        let Some(wait) = self.retry_after() else {
-                            return last.expect("an attempt just failed");
-                        };
-                        timer.as_mut().reset(Instant::now() + wait);
-                        next = Some(Next::Retry);
-                    }
+            let (in_flight, sent_at, result) = tokio::select! {
+                result = &mut first_attempt, if first_in_flight.is_some() => {
+                    (first_in_flight.take().expect("checked"), self.started, result)
                 }
+                Some(done) = next_of(&mut later) => done,
                 () = &mut timer, if next.is_some() => {
                     let retrying = next.take() == Some(Next::Retry);
-                    if retrying {
-                        self.retries += 1;
-                        self.counters().retries.inc();
-                    } else if !self.may_send_another() {
+                    if !self.may_start(retrying) {
                         continue;
-                    } else if !self.shared.hedges.spend() {
-                        self.counters().throttled.inc();
-                        continue;
-                    } else {
-                        self.counters().hedges.inc();
                     }
-                    if !self.start(&mut running) && running.is_empty() {
+                    let later = later.get_or_insert_with(FuturesUnordered::new);
+                    if !self.start(later, &first) && first_in_flight.is_none() && later.is_empty() {
                         return last.unwrap_or_else(|| Ok(self.shared.no_endpoint()));
                     }
                     if let Some(delay) = self.shared.hedge.delay(&self.policy.latency) {
                         timer.as_mut().reset(Instant::now() + delay);
                         next = Some(Next::Hedge);
                     }
+                    continue;
                 }
                 else => return last.unwrap_or_else(|| Ok(self.shared.no_endpoint())),
+            };
+            if !self.sent.is_empty() {
+                self.sent.retain(|(member, at)| {
+                    !(Arc::ptr_eq(member, in_flight.member()) && *at == sent_at)
+                });
+            }
+            match classify(result) {
+                Outcome::Committed(response, success) => {
+                    let now = Instant::now();
+                    if success {
+                        let latency = now.saturating_duration_since(sent_at);
+                        self.policy
+                            .latency
+                            .record(latency, self.shared.pool.nanos(now));
+                    }
+                    let first_running = first_in_flight.is_some().then_some(&first);
+                    self.outrun_by(sent_at, first_running);
+                    return self.shared.answered(&in_flight, response);
+                }
+                Outcome::Retryable(result) => {
+                    self.shared.pool.record(in_flight.member(), Health::Failed);
+                    self.shared.throttle.failed();
+                    last = Some(result);
+                }
+            }
+            if first_in_flight.is_none() && later.as_ref().is_none_or(|l| l.is_empty()) {
+                // Nothing else can answer: back off, then retry — or give up.
+                let Some(wait) = self.retry_after() else {
+                    return last.expect("an attempt just failed");
+                };
+                timer.as_mut().reset(Instant::now() + wait);
+                next = Some(Next::Retry);
             }
         }
+    }
+
+    fn body(&self) -> Body {
+        Body::new(Full::new(self.message.clone()))
     }
 
     fn counters(&self) -> &MethodCounters {
@@ -291,11 +312,39 @@ impl Call<'_> {
         })
     }
 
-    /// Whether another attempt may go out now: attempts left, time left, budget left.
-    fn may_send_another(&self) -> bool {
-        if self.tried.len() >= self.shared.retry.max_attempts as usize
+    /// When the call's deadline passes, if it has one.
+    fn deadline(&mut self) -> Option<Instant> {
+        let started = self.started;
+        let headers = &self.parts.headers;
+        *self
+            .deadline
+            .get_or_insert_with(|| grpc_timeout(headers).map(|limit| started + limit))
+    }
+
+    /// Whether another attempt may go out now — attempts left, time left, budget left —
+    /// counting it as a retry or a hedge if so.
+    fn may_start(&mut self, retrying: bool) -> bool {
+        if !self.may_send_another() {
+            return false;
+        }
+        if retrying {
+            self.retries += 1;
+            self.counters().retries.inc();
+        } else if self.shared.hedges.spend() {
+            self.counters().hedges.inc();
+        } else {
+            self.counters().throttled.inc();
+            return false;
+        }
+        true
+    }
+
+    /// Whether attempts, time and the retry budget allow another attempt.
+    fn may_send_another(&mut self) -> bool {
+        let attempts = self.tried.len().max(1);
+        if attempts >= self.shared.retry.max_attempts as usize
             || self
-                .deadline
+                .deadline()
                 .is_some_and(|deadline| Instant::now() >= deadline)
         {
             return false;
@@ -308,20 +357,23 @@ impl Call<'_> {
     }
 
     /// How long to wait before retrying, or `None` if the call may not be retried.
-    fn retry_after(&self) -> Option<Duration> {
+    fn retry_after(&mut self) -> Option<Duration> {
         if !self.may_send_another() {
             return None;
         }
         let wait = self.shared.retry.backoff(self.retries + 1);
         let in_time = self
-            .deadline
+            .deadline()
             .is_none_or(|deadline| Instant::now() + wait < deadline);
         in_time.then_some(wait)
     }
 
     /// Attempts sent before the winner (sent at `won_at`) and still running were slower than a
     /// later attempt: their endpoints' records say so (a silent endpoint is ejected this way).
-    fn outrun_by(&self, won_at: Instant) {
+    fn outrun_by(&self, won_at: Instant, first_running: Option<&Arc<Member>>) {
+        if let Some(first) = first_running {
+            self.shared.pool.record(first, Health::Failed);
+        }
         for (member, sent_at) in &self.sent {
             if *sent_at < won_at {
                 self.shared.pool.record(member, Health::Failed);
@@ -329,26 +381,33 @@ impl Call<'_> {
         }
     }
 
-    /// Sends an attempt to an endpoint the call has not tried, if there is time and an
+    /// Sends a later attempt to an endpoint the call has not tried, if there is time and an
     /// endpoint. Returns whether one went out.
-    fn start(&mut self, running: &mut FuturesUnordered<AttemptFuture>) -> bool {
+    fn start(
+        &mut self,
+        running: &mut FuturesUnordered<AttemptFuture>,
+        first: &Arc<Member>,
+    ) -> bool {
         let now = Instant::now();
-        let remaining = match self.deadline {
+        let remaining = match self.deadline() {
             Some(deadline) if deadline <= now => return false,
             Some(deadline) => Some(deadline - now),
             None => None,
         };
+        if self.tried.is_empty() {
+            self.tried.push(first.clone());
+        }
         let Some(member) = self.shared.pool.pick(&self.tried) else {
             return false;
         };
         let mut parts = self.parts.clone();
-        if let (Some(remaining), false) = (remaining, self.tried.is_empty()) {
+        if let Some(remaining) = remaining {
             // A later attempt has only what is left of the call's deadline.
             parts
                 .headers
-                .insert("grpc-timeout", grpc_timeout_value(remaining));
+                .insert(GRPC_TIMEOUT, grpc_timeout_value(remaining));
         }
-        let request = Request::from_parts(parts, Body::new(Full::new(self.message.clone())));
+        let request = Request::from_parts(parts, self.body());
         self.tried.push(member.clone());
         self.sent.push((member.clone(), now));
         let in_flight = InFlight::new(member);
@@ -359,4 +418,33 @@ impl Call<'_> {
         }));
         true
     }
+}
+
+const GRPC_TIMEOUT: http::HeaderName = http::HeaderName::from_static("grpc-timeout");
+
+/// The next later attempt to finish, if any are running.
+async fn next_of(
+    later: &mut Option<FuturesUnordered<AttemptFuture>>,
+) -> Option<(InFlight, Instant, Attempted)> {
+    later.as_mut()?.next().await
+}
+
+/// The request message: the body's data, which for a unary call is one frame.
+async fn read_message(mut body: Body) -> Result<Bytes, Status> {
+    let mut message = Bytes::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
+        message = if message.is_empty() {
+            data
+        } else {
+            // Written by hand rather than collected: a unary body is one frame, which this
+            // takes as it is, with no buffer list to allocate.
+            let mut joined = bytes::BytesMut::from(&message[..]);
+            joined.extend_from_slice(&data);
+            joined.freeze()
+        };
+    }
+    Ok(message)
 }

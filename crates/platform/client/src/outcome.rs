@@ -10,6 +10,8 @@ use tonic::body::Body;
 
 use crate::retry::is_retryable;
 
+const GRPC_STATUS: http::HeaderName = http::HeaderName::from_static("grpc-status");
+
 /// What one attempt came back with.
 pub(crate) type Attempted = Result<Response<Body>, tonic::transport::Error>;
 
@@ -29,7 +31,7 @@ pub(crate) fn classify(result: Attempted) -> Outcome {
     // A status in the headers is a trailers-only answer: nothing of a response came.
     let code = response
         .headers()
-        .get("grpc-status")
+        .get(GRPC_STATUS)
         .and_then(|value| value.to_str().ok()?.parse::<i32>().ok())
         .map(Code::from_i32);
     match code {

@@ -99,7 +99,13 @@ impl Pool {
 
     /// Nanoseconds since the pool was made: the clock of ejections and latency windows.
     pub(crate) fn now(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+        self.nanos(Instant::now())
+    }
+
+    /// `instant` on the pool's clock.
+    pub(crate) fn nanos(&self, instant: Instant) -> u64 {
+        let since = instant.saturating_duration_since(self.epoch);
+        u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
     }
 
     fn members(&self) -> Arc<[Arc<Member>]> {
