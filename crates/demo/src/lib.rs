@@ -92,6 +92,7 @@ pub async fn serve(
     let metrics = Metrics::new();
     GrpcServer::new(&config.serve.server, &metrics)
         .tls(&config.serve.tls)
+        .faults(&config.serve.faults)
         .add_service(UnaryServer::new(demo.clone()))
         .add_service(BidirectionalServer::new(demo.clone()))
         .add_service(DemoServiceServer::new(demo))

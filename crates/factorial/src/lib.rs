@@ -108,6 +108,7 @@ pub async fn run(
     calculator.register_metrics(&metrics);
     GrpcServer::new(&config.serve.server, &metrics)
         .tls(&config.serve.tls)
+        .faults(&config.serve.faults)
         .add_service(FactorialServer::new(LegacyFactorial))
         .add_service(FactorialServiceServer::new(FactorialV1::new(calculator)))
         .serve(listeners, shutdown)

@@ -76,6 +76,7 @@ pub async fn run(
     let service = TestServiceServer::new(Interop).accept_compressed(CompressionEncoding::Gzip);
     GrpcServer::new(&config.serve.server, &Metrics::new())
         .tls(&config.serve.tls)
+        .faults(&config.serve.faults)
         .add_service(TestFeatures::new(service))
         .serve(listeners, shutdown)
         .await

@@ -108,6 +108,7 @@ pub async fn run(
     let metrics = Metrics::new();
     GrpcServer::new(&config.serve.server, &metrics)
         .tls(&config.serve.tls)
+        .faults(&config.serve.faults)
         .add_service(RecommendationsServer::new(LegacyRecommendations::new(
             recommender.clone(),
         )))

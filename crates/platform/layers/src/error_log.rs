@@ -21,6 +21,7 @@ use tracing::Span;
 
 use crate::call_context::CallContext;
 use crate::grpc_families::code_name;
+use crate::load_shed::OVERLOADED;
 use crate::observe::{BodyObserver, ObservedBody, ObservedResponse, code_from};
 use crate::request_id::REQUEST_ID_HEADER;
 use crate::request_timeout::CALLER_DEADLINE;
@@ -58,6 +59,8 @@ pub trait ErrorReporter: Send + Sync + 'static {
 /// it hung up, or its deadline passed before it could read the answer — `CANCELLED`, or
 /// `DEADLINE_EXCEEDED` at the caller's own `grpc-timeout`) at DEBUG — they are
 /// counted in the metrics, and a load balancer draining or a load test ending makes thousands.
+/// So are calls shed by an overloaded server (`load_shed`), for the same reason: they are
+/// counted, and the shedder itself warns that it sheds, at most every ten seconds.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TracingReporter;
 
@@ -73,7 +76,16 @@ impl ErrorReporter for TracingReporter {
         let callers_choice = report.code == Code::Cancelled
             || (report.code == Code::DeadlineExceeded
                 && report.message.starts_with(CALLER_DEADLINE));
-        if callers_choice && report.panic.is_none() {
+        let shed = report.code == Code::ResourceExhausted && report.message.starts_with(OVERLOADED);
+        if shed {
+            tracing::debug!(
+                method,
+                status_message,
+                latency_ms,
+                request_id,
+                "gRPC call shed: the server is overloaded"
+            );
+        } else if callers_choice && report.panic.is_none() {
             tracing::debug!(
                 method,
                 status_message,

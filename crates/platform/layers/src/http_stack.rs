@@ -11,12 +11,18 @@
 //!    trace), unless turned off.
 //! 5. tower-http's `TimeoutLayer`: the server's time limit, as 408.
 //! 6. [`HttpMetricsLayer`], on each route: requests and latency by route template.
+//! 7. [`HttpLoadShedLayer`], on each route (one limit shared by them all): past the server's
+//!    limit of requests in progress, 503 with `Retry-After: 1` at once; never `/healthz` or
+//!    `/readyz`, and never the unmeasured routes (`/metrics`), which it does not wrap.
 //!
 //! The security headers come first so that every response gets them, whoever made it — a
 //! page, an error, the fallback's 404, the time limit's 408. The request id next, so that
 //! everything after sees it; the span before the access log, so that the line joins the
 //! trace; the access log outside the time limit, so that a request cut by it is logged with
 //! its 408. All of them run after routing (`Router::layer`), so the route template is known.
+//! The load shedder sits inside the request metrics, so a refused request is counted as a 503
+//! under its route, and inside everything else, so a refusal is logged, traced and given its
+//! security headers like any answer.
 
 use std::time::Duration;
 
@@ -26,6 +32,7 @@ use tower::ServiceBuilder;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::access_log::AccessLogLayer;
+use crate::http_load_shed::HttpLoadShedLayer;
 use crate::http_metrics::HttpMetricsLayer;
 use crate::http_trace::HttpTraceLayer;
 use crate::metrics::Metrics;
@@ -38,23 +45,32 @@ pub struct HttpStack {
     metrics: Metrics,
     request_timeout: Duration,
     access_log: bool,
+    shed: HttpLoadShedLayer,
 }
 
 impl HttpStack {
     /// Records into `metrics`; requests get `request_timeout` to be answered; each gets an
-    /// access-log line if `access_log`.
-    pub fn new(metrics: &Metrics, request_timeout: Duration, access_log: bool) -> Self {
+    /// access-log line if `access_log`; beyond `max_concurrent_calls` requests in progress (in
+    /// every app this stack is put around: one limit per server), the next ones get 503.
+    pub fn new(
+        metrics: &Metrics,
+        request_timeout: Duration,
+        access_log: bool,
+        max_concurrent_calls: usize,
+    ) -> Self {
         Self {
             metrics: metrics.clone(),
             request_timeout,
             access_log,
+            shed: HttpLoadShedLayer::new(max_concurrent_calls),
         }
     }
 
     /// `app` inside the stack, with `unmeasured` routes (such as `/metrics` itself) beside it:
     /// they get request ids, spans and the time limit, but are left out of the request metrics.
     pub fn around(&self, app: Router, unmeasured: Router) -> Router {
-        app.route_layer(HttpMetricsLayer::new(&self.metrics))
+        app.route_layer(self.shed.clone())
+            .route_layer(HttpMetricsLayer::new(&self.metrics))
             .merge(unmeasured)
             .layer(
                 ServiceBuilder::new()

@@ -10,10 +10,14 @@
 //! 4. [`ErrorLogLayer`]: every failed call reported once, with method, code, message, latency.
 //! 5. [`CatchPanicLayer`]: a panicking handler becomes `INTERNAL`; nothing else is affected.
 //! 6. [`AuthorizeLayer`]: under mutual TLS, only allowed client identities get through.
-//! 7. [`GraceCutoffLayer`]: at the end of the shutdown grace period, calls still running end
+//! 7. [`LoadShedLayer`]: past the server's limit of calls in progress, the next call is
+//!    refused at once with `RESOURCE_EXHAUSTED` (never health checks or reflection).
+//! 8. [`GraceCutoffLayer`]: at the end of the shutdown grace period, calls still running end
 //!    with `UNAVAILABLE`.
-//! 8. [`RequestTimeoutLayer`]: the server's time limit, as `DEADLINE_EXCEEDED`.
-//! 9. [`MessageLimitLayer`]: oversized request messages, as `RESOURCE_EXHAUSTED`.
+//! 9. [`RequestTimeoutLayer`]: the server's time limit, as `DEADLINE_EXCEEDED`.
+//! 10. [`FaultInjectionLayer`]: off by default; added latency or a chosen status on a
+//!     percentage of calls, on purpose.
+//! 11. [`MessageLimitLayer`]: oversized request messages, as `RESOURCE_EXHAUSTED`.
 //!
 //! The layers of one call tell each other what they saw (a panic's message, a client gone
 //! mid-request) through the call's context in the request's extensions (`call_context`).
@@ -27,6 +31,16 @@
 //! counted and reported as the client saw it; and outside the panic catcher, so a panic never
 //! unwinds through them. The panic catcher sits outside the layers that answer by themselves,
 //! so nothing a layer does can take the process down.
+//!
+//! The load shedder comes after authorization, so a caller that may not call at all hears
+//! that (and does not retry) rather than "overloaded", and before everything that costs a
+//! call something — a timer, a wake-up registered with the grace deadline, an injected
+//! delay, reading the request — so a refusal is the cheapest answer the server makes, and an
+//! admitted call holds its place for all of that. Fault injection sits inside the time limit
+//! and the grace deadline, so an injected delay is what a slow handler is: it counts against
+//! the limit of calls in progress, and ends at the caller's deadline, the server's time limit
+//! or the grace deadline as a slow handler would. The message limit stays innermost: it is
+//! the last to see the request body before the handler.
 //!
 //! The order is held three ways: the type (a layer moved in [`ServerStack::layer`] changes
 //! [`Stacked`], which a unit test spells out); the types of the layers themselves (a layer that
@@ -46,7 +60,9 @@ use crate::authorize::{Authorize, AuthorizeLayer};
 use crate::catch_panic::{CatchPanic, CatchPanicLayer};
 use crate::content_type::{GrpcContentType, GrpcContentTypeLayer};
 use crate::error_log::{ErrorLog, ErrorLogLayer, ErrorReporter};
+use crate::fault_injection::{FaultInjection, FaultInjectionLayer, Faults};
 use crate::grace_cutoff::{GraceCutoff, GraceCutoffLayer};
+use crate::load_shed::{LoadShed, LoadShedLayer};
 use crate::message_limit::{MessageLimit, MessageLimitLayer};
 use crate::methods::MethodTable;
 use crate::metrics::Metrics;
@@ -70,6 +86,10 @@ pub struct StackConfig {
     pub request_timeout: Duration,
     /// Largest request message accepted, in bytes.
     pub max_message_bytes: usize,
+    /// Most calls in progress at once; beyond it, calls are shed (`RESOURCE_EXHAUSTED`).
+    pub max_concurrent_calls: usize,
+    /// Faults injected on purpose (none by default).
+    pub faults: Faults,
 }
 
 impl std::fmt::Debug for StackConfig {
@@ -78,6 +98,8 @@ impl std::fmt::Debug for StackConfig {
             .field("allowed_clients", &self.allowed_clients)
             .field("request_timeout", &self.request_timeout)
             .field("max_message_bytes", &self.max_message_bytes)
+            .field("max_concurrent_calls", &self.max_concurrent_calls)
+            .field("faults", &self.faults)
             .finish_non_exhaustive()
     }
 }
@@ -86,7 +108,13 @@ impl std::fmt::Debug for StackConfig {
 pub type Stacked<S> = GrpcContentType<
     GrpcServerTrace<
         GrpcServerMetrics<
-            ErrorLog<CatchPanic<Authorize<GraceCutoff<RequestTimeout<MessageLimit<S>>>>>>,
+            ErrorLog<
+                CatchPanic<
+                    Authorize<
+                        LoadShed<GraceCutoff<RequestTimeout<FaultInjection<MessageLimit<S>>>>>,
+                    >,
+                >,
+            >,
         >,
     >,
 >;
@@ -97,8 +125,10 @@ pub struct ServerStack {
     metrics: GrpcServerMetricsLayer,
     errors: ErrorLogLayer,
     authorize: AuthorizeLayer,
+    shed: LoadShedLayer,
     cutoff: GraceCutoffLayer,
     timeout: RequestTimeoutLayer,
+    faults: FaultInjectionLayer,
     limit: MessageLimitLayer,
 }
 
@@ -115,8 +145,14 @@ impl ServerStack {
             metrics: GrpcServerMetricsLayer::new(&config.metrics, &config.methods),
             errors: ErrorLogLayer::new(config.reporter),
             authorize: AuthorizeLayer::new(config.allowed_clients, &config.metrics),
+            shed: LoadShedLayer::new(
+                config.max_concurrent_calls,
+                &config.metrics,
+                &config.methods,
+            ),
             cutoff: GraceCutoffLayer::new(config.grace_cutoff),
             timeout: RequestTimeoutLayer::new(config.request_timeout),
+            faults: FaultInjectionLayer::new(config.faults, &config.metrics, &config.methods),
             limit: MessageLimitLayer::new(config.max_message_bytes),
         }
     }
@@ -134,8 +170,10 @@ impl<S> Layer<S> for ServerStack {
             .layer(self.errors.clone())
             .layer(CatchPanicLayer)
             .layer(self.authorize.clone())
+            .layer(self.shed.clone())
             .layer(self.cutoff.clone())
             .layer(self.timeout)
+            .layer(self.faults.clone())
             .layer(self.limit)
             .service(inner)
     }
@@ -166,12 +204,22 @@ mod tests {
             grace_cutoff: CancellationToken::new(),
             request_timeout: Duration::from_secs(1),
             max_message_bytes: 1024,
+            max_concurrent_calls: 64,
+            faults: Faults::default(),
         });
         let _outermost_first: GrpcContentType<
             GrpcServerTrace<
                 GrpcServerMetrics<
                     ErrorLog<
-                        CatchPanic<Authorize<GraceCutoff<RequestTimeout<MessageLimit<Routes>>>>>,
+                        CatchPanic<
+                            Authorize<
+                                LoadShed<
+                                    GraceCutoff<
+                                        RequestTimeout<FaultInjection<MessageLimit<Routes>>>,
+                                    >,
+                                >,
+                            >,
+                        >,
                     >,
                 >,
             >,

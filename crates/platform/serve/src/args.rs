@@ -26,8 +26,10 @@
 //! }
 //! ```
 //!
-//! `grpc` holds [`GrpcServeArgs`], and where a gRPC service's admin port is read from.
+//! `grpc` holds [`GrpcServeArgs`], and where a gRPC service's admin port is read from;
+//! `faults` its fault-injection flags ([`FaultSettings`]).
 
+mod faults;
 mod grpc;
 
 use std::collections::BTreeSet;
@@ -36,6 +38,7 @@ use std::sync::{Mutex, PoisonError};
 
 use clap::Args;
 
+pub use self::faults::FaultSettings;
 pub use self::grpc::{GrpcServeArgs, SHARED_METRICS_PORT_ENV};
 
 use crate::error::ServeError;

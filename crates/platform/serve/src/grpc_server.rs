@@ -2,7 +2,8 @@
 //!
 //! [`GrpcServer`] adds, around a service's own gRPC services: health and reflection
 //! (`health`), the one middleware stack (`bookstore_layers::ServerStack`), request
-//! limits, TLS, the admin endpoint, and graceful shutdown with a deadline (`drain`):
+//! limits (and the limit of calls in progress, past which calls are shed), fault injection
+//! when asked for ([`GrpcServer::faults`]), TLS, the admin endpoint, and graceful shutdown with a deadline (`drain`):
 //!
 //! 1. shutdown starts (SIGTERM, or the future given to [`GrpcServer::serve`] completes);
 //! 2. every health status flips to `NOT_SERVING` (open `Watch` streams see it, then end, so
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use bookstore_layers::{
-    ErrorReporter, MethodTable, Metrics, ServerStack, StackConfig, TracingReporter,
+    ErrorReporter, Faults, MethodTable, Metrics, ServerStack, StackConfig, TracingReporter,
 };
 use bookstore_proto::DecodingLimit;
 use bookstore_tls::TlsSettings;
@@ -31,6 +32,7 @@ use tonic_health::server::HealthReporter;
 use tower::Service;
 
 use crate::admin::serve_admin;
+use crate::args::FaultSettings;
 use crate::drain::{CUTOFF_DRAIN, serve_and_drain};
 use crate::error::ServeError;
 use crate::guard::ConnectionGuard;
@@ -49,6 +51,7 @@ pub struct GrpcServer {
     services: Vec<&'static str>,
     health: HealthReporter,
     tls: TlsSettings,
+    faults: Faults,
 }
 
 impl std::fmt::Debug for GrpcServer {
@@ -71,7 +74,15 @@ impl GrpcServer {
             services: Vec::new(),
             health: HealthReporter::new(),
             tls: TlsSettings::default(),
+            faults: Faults::default(),
         }
+    }
+
+    /// Injects the faults `settings` ask for into calls (none unless they name some; never into
+    /// health checks or reflection), warning once at start which are on.
+    pub fn faults(mut self, settings: &FaultSettings) -> Self {
+        self.faults = settings.faults();
+        self
     }
 
     /// Serves TLS (or mutual TLS, with an allow-list) as `settings` say; plaintext when they
@@ -126,6 +137,15 @@ impl GrpcServer {
         health::add_health_and_reflection(&mut self.routes, &self.health, &self.services)?;
         health::start_serving(self.health.clone(), &self.services).await;
 
+        if self.faults.any() {
+            tracing::warn!(
+                services = %self.services.join(", "),
+                faults = %self.faults,
+                "fault injection is on: {} (--fault-delay, --fault-delay-percent, \
+                 --fault-abort-percent, --fault-abort-code)",
+                self.faults
+            );
+        }
         let stop_accepting = CancellationToken::new();
         let cutoff = CancellationToken::new();
         let stack = ServerStack::new(StackConfig {
@@ -136,6 +156,8 @@ impl GrpcServer {
             grace_cutoff: cutoff.clone(),
             request_timeout: self.settings.request_timeout,
             max_message_bytes: self.settings.max_message_bytes,
+            max_concurrent_calls: self.settings.max_concurrent_calls,
+            faults: self.faults,
         });
         // No `Server::timeout`: tonic applies it outside every layer and answers CANCELLED;
         // the stack's request timeout answers DEADLINE_EXCEEDED where the metrics can see it.

@@ -1,5 +1,6 @@
 //! Serving an axum web app the way every gRPC service is served: request ids, request
-//! metrics by route template, `/metrics`, a request timeout, graceful shutdown with a
+//! metrics by route template, `/metrics`, a request timeout, a limit of requests in progress
+//! (past it, 503 at once), graceful shutdown with a
 //! deadline, connection hygiene (`guard`, `http_connections`), and connections served
 //! thread-per-core (`server_threads`).
 
@@ -35,7 +36,12 @@ pub async fn serve_http(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
     let (stack, metrics) = (
-        HttpStack::new(metrics, settings.request_timeout, settings.access_log),
+        HttpStack::new(
+            metrics,
+            settings.request_timeout,
+            settings.access_log,
+            settings.max_concurrent_calls,
+        ),
         metrics.clone(),
     );
     let build = move || -> std::io::Result<axum::Router> {

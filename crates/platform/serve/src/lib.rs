@@ -4,7 +4,7 @@
 //!
 //! **Running a service binary**: `process` ([`run_service`]: logging, signals, listeners,
 //! exit status), `args` ([`GrpcServeArgs`], [`HttpServeArgs`]: the flags every service
-//! shares, read with `bookstore_config::parse_args`), `settings` ([`ServerSettings`]: limits
+//! shares, read with `bookstore_config::parse_args`; [`FaultSettings`]: fault injection), `settings` ([`ServerSettings`]: limits
 //! and shutdown, durations read with `bookstore-config`'s parser), `listeners`
 //! ([`Listeners`]), `shutdown` ([`Shutdown`]: SIGTERM/SIGINT), `error` ([`ServeError`]: why a
 //! server could not run).
@@ -47,8 +47,8 @@ mod tls_accept;
 mod tls_reload;
 
 pub use args::{
-    GrpcServeArgs, GrpcServiceDefaults, HttpServeArgs, SHARED_METRICS_PORT_ENV, ServeArgs,
-    ServiceDefaults,
+    FaultSettings, GrpcServeArgs, GrpcServiceDefaults, HttpServeArgs, SHARED_METRICS_PORT_ENV,
+    ServeArgs, ServiceDefaults,
 };
 pub use error::ServeError;
 pub use grpc_server::GrpcServer;

@@ -17,6 +17,12 @@ pub(crate) const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
 pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default cap on concurrent HTTP/2 streams per connection.
 pub(crate) const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 1024;
+/// Default cap on calls (or web requests) in progress at once per server, beyond which the
+/// next ones are shed: above the most the repository's own benchmarks keep in flight (h2load's
+/// 50 connections × 20 streams = 1,000 in `bench/run.sh` and `bench/ab-recommend.sh`; the
+/// homepage runs at 50 connections at most), so they measure the server, never the shedder,
+/// and equal to the streams one connection may open, so one client alone cannot be shed.
+pub(crate) const DEFAULT_MAX_CONCURRENT_CALLS: usize = 1024;
 /// Default cap on a decoded request message (tonic's own default).
 pub(crate) const DEFAULT_MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 /// Default time a new connection gets for its TLS handshake, then again for its first bytes.
@@ -40,6 +46,15 @@ fn parse_connection_limit(text: &str) -> Result<usize, String> {
     }
 }
 
+/// Parses a limit of calls in progress: a whole number, at least 1.
+fn parse_call_limit(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (a server that admits no call serves nothing)".to_owned()),
+        Ok(limit) => Ok(limit),
+        Err(error) => Err(format!("{error} (a whole number of calls, e.g. 1024)")),
+    }
+}
+
 /// Limits and shutdown behaviour shared by every server.
 #[derive(Args, Clone, Debug, PartialEq, Eq)]
 pub struct ServerSettings {
@@ -57,6 +72,15 @@ pub struct ServerSettings {
     /// Most concurrent HTTP/2 streams (calls) a client may open on one connection.
     #[arg(long, env = "MAX_CONCURRENT_STREAMS", default_value_t = DEFAULT_MAX_CONCURRENT_STREAMS)]
     pub max_concurrent_streams: u32,
+
+    /// Most calls (gRPC) or requests (web apps) in progress at once, over all connections;
+    /// beyond it the next ones are refused at once — RESOURCE_EXHAUSTED (gRPC) or 503 with
+    /// Retry-After (HTTP) — rather than queued, so the ones admitted keep their latency. Health
+    /// checks, reflection, /healthz and /readyz are never refused. The default is above what
+    /// the repository's benchmarks keep in flight (1,000).
+    #[arg(long, env = "MAX_CONCURRENT_CALLS", default_value_t = DEFAULT_MAX_CONCURRENT_CALLS,
+          value_parser = parse_call_limit)]
+    pub max_concurrent_calls: usize,
 
     /// Largest request message accepted, in bytes; larger ones fail with RESOURCE_EXHAUSTED.
     #[arg(long, env = "MAX_MESSAGE_BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES)]
@@ -129,6 +153,7 @@ impl Default for ServerSettings {
             grace_period: DEFAULT_GRACE_PERIOD,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
+            max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             log_format: LogFormat::Text,
             access_log: true,
@@ -184,6 +209,17 @@ mod tests {
             }
         }
         assert!(Cli::try_parse_from(["test", "--max-connections", "0"]).is_err());
+        let error = Cli::try_parse_from(["test", "--max-concurrent-calls", "0"])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            error.contains("invalid value '0' for '--max-concurrent-calls <MAX_CONCURRENT_CALLS>'")
+                && error.contains("must be at least 1"),
+            "{error}"
+        );
+        let cli = Cli::try_parse_from(["test", "--max-concurrent-calls", "2"]).unwrap();
+        assert_eq!(cli.settings.max_concurrent_calls, 2);
         // Zero grace means "cancel in-flight requests at once": a choice, not a mistake.
         let cli = Cli::try_parse_from(["test", "--grace-period", "0s"]).unwrap();
         assert_eq!(cli.settings.grace_period, Duration::ZERO);

@@ -1,14 +1,17 @@
 //! Integration tests of the middleware against real servers on `127.0.0.1:0`, through the
 //! test harness (`bookstore-testing`): errors mapped and logged, panics caught, metrics
 //! counted, faults — malformed messages, vanishing clients, oversized requests — answered
-//! right, and requests that are not gRPC refused.
+//! right, requests that are not gRPC refused, calls past the server's limit shed, and faults
+//! injected on purpose.
 //!
 //! One test binary (rather than one per file) so the suite links once.
 
 mod client_metrics;
 mod content_type;
 mod errors;
+mod fault_injection;
 mod faults;
 mod metrics;
 mod panics;
+mod shedding;
 mod stack;

@@ -1,6 +1,6 @@
 //! Why each layer of the one server stack sits where it does, shown through a real server: every
-//! status a layer inside decides — a panic, a refusal, the grace deadline, the time limit, the
-//! size limit — reaches the client, is counted by the metrics and reported by the error log as
+//! status a layer inside decides — a panic, a refusal, a call shed under overload, the grace
+//! deadline, the time limit, an injected fault, the size limit — reaches the client, is counted by the metrics and reported by the error log as
 //! the client saw it (they sit outside it), and a panic's message reaches the error log through
 //! the call's context (the context layer sits outside them all); a request that is not gRPC
 //! reaches none of them (the content-type check sits outside them all). Dropping a layer, or
@@ -12,7 +12,7 @@ use std::time::Duration;
 use bookstore_layers::Metrics;
 use bookstore_proto::testing::v1::dummy_service_client::DummyServiceClient;
 use bookstore_proto::testing::v1::dummy_service_server::DummyServiceServer;
-use bookstore_serve::{GrpcServer, ServeError, ServerSettings};
+use bookstore_serve::{FaultSettings, GrpcServer, ServeError, ServerSettings};
 use bookstore_testing::{
     DUMMY, DummyService, RecordingReporter, Running, SpecialCases, WAIT, eventually, req, series,
     spawn,
@@ -33,9 +33,20 @@ struct Stacked {
 }
 
 async fn serve(settings: ServerSettings, tls: TlsSettings, cases: SpecialCases) -> Stacked {
+    serve_with_faults(settings, tls, FaultSettings::default(), cases).await
+}
+
+/// As [`serve`], injecting `faults`.
+async fn serve_with_faults(
+    settings: ServerSettings,
+    tls: TlsSettings,
+    faults: FaultSettings,
+    cases: SpecialCases,
+) -> Stacked {
     let (metrics, reporter) = (Metrics::new(), Arc::new(RecordingReporter::new()));
     let server = GrpcServer::new(&settings, &metrics)
         .tls(&tls)
+        .faults(&faults)
         .error_reporter(reporter.clone())
         .add_service(DummyServiceServer::new(DummyService::new(cases)));
     let running = spawn(|listeners, shutdown| server.serve(listeners, shutdown)).await;
@@ -97,6 +108,67 @@ async fn a_refused_client_is_counted_and_reported() {
     let status = stacked.client.execute(req("hi")).await.unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
     stacked.assert_observed(Code::Unauthenticated).await;
+    stacked.running.stop_cleanly().await;
+}
+
+#[tokio::test]
+async fn a_shed_call_is_counted_and_reported() {
+    let settings = ServerSettings {
+        max_concurrent_calls: 1,
+        ..ServerSettings::default()
+    };
+    let cases = SpecialCases::new().delay("slow", Duration::from_millis(300));
+    let mut stacked = serve(settings, TlsSettings::default(), cases).await;
+    let mut client = stacked.client.clone();
+    let slow = tokio::spawn(async move { client.execute(req("slow")).await });
+    let in_flight = "grpc_server_in_flight_requests";
+    assert!(eventually(|| stacked.metrics.sample(in_flight) == 1.0).await);
+    let status = stacked.client.execute(req("hi")).await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    stacked.assert_observed(Code::ResourceExhausted).await;
+    slow.await.unwrap().unwrap();
+    stacked.running.stop_cleanly().await;
+}
+
+#[tokio::test]
+async fn an_injected_fault_is_counted_and_reported() {
+    let faults = FaultSettings {
+        fault_abort_percent: 100,
+        ..FaultSettings::default()
+    };
+    let mut stacked = serve_with_faults(
+        ServerSettings::default(),
+        TlsSettings::default(),
+        faults,
+        SpecialCases::new(),
+    )
+    .await;
+    let status = stacked.client.execute(req("hi")).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    stacked.assert_observed(Code::Unavailable).await;
+    stacked.running.stop_cleanly().await;
+}
+
+#[tokio::test]
+async fn the_time_limit_cuts_an_injected_delay_as_it_would_a_slow_handler() {
+    let settings = ServerSettings {
+        request_timeout: Duration::from_millis(100),
+        ..ServerSettings::default()
+    };
+    let faults = FaultSettings {
+        fault_delay: Some(Duration::from_secs(30)),
+        ..FaultSettings::default()
+    };
+    let mut stacked = serve_with_faults(
+        settings,
+        TlsSettings::default(),
+        faults,
+        SpecialCases::new(),
+    )
+    .await;
+    let status = stacked.client.execute(req("hi")).await.unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    stacked.assert_observed(Code::DeadlineExceeded).await;
     stacked.running.stop_cleanly().await;
 }
 

@@ -15,6 +15,7 @@ use std::marker::PhantomData;
 use bookstore_tls::TlsSettings;
 use clap::{Args, FromArgMatches};
 
+use super::faults::FaultSettings;
 use super::{DEFAULT_HOST, GrpcServiceDefaults, kept};
 use crate::settings::ServerSettings;
 
@@ -35,6 +36,9 @@ pub struct GrpcServeArgs<S: GrpcServiceDefaults> {
     pub server: ServerSettings,
     /// TLS or mutual TLS on the gRPC port.
     pub tls: TlsSettings,
+    /// Faults injected on purpose (none by default); give them to the server with
+    /// `GrpcServer::faults`.
+    pub faults: FaultSettings,
     /// Which service these flags are for: a marker, with nothing to set (public so that
     /// `..Default::default()` works outside this crate).
     pub service: PhantomData<S>,
@@ -62,6 +66,10 @@ struct GrpcServeFlags<S: GrpcServiceDefaults> {
     /// TLS or mutual TLS on the gRPC port.
     #[command(flatten)]
     tls: TlsSettings,
+
+    /// Faults injected on purpose.
+    #[command(flatten)]
+    faults: FaultSettings,
 
     #[arg(skip)]
     service: PhantomData<S>,
@@ -105,6 +113,7 @@ impl<S: GrpcServiceDefaults> GrpcServeFlags<S> {
             metrics_port,
             server: self.server,
             tls: self.tls,
+            faults: self.faults,
             service: PhantomData,
         })
     }
@@ -124,6 +133,7 @@ impl<S: GrpcServiceDefaults> FromArgMatches for GrpcServeArgs<S> {
             metrics_port: Some(self.metrics_port),
             server: self.server.clone(),
             tls: self.tls.clone(),
+            faults: self.faults.clone(),
             service: PhantomData,
         };
         flags.update_from_arg_matches(matches)?;
@@ -154,6 +164,7 @@ impl<S: GrpcServiceDefaults> Default for GrpcServeArgs<S> {
             metrics_port: S::DEFAULT_METRICS_PORT,
             server: ServerSettings::default(),
             tls: TlsSettings::default(),
+            faults: FaultSettings::default(),
             service: PhantomData,
         }
     }
