@@ -6,7 +6,9 @@
 //! - `deadline`: [`ClientDeadline`], a call whose deadline passes fails as
 //!   `DEADLINE_EXCEEDED`.
 //! - `attempts`: [`Attempts`], each call sent as one or more attempts over the pool: idempotent
-//!   calls retried and hedged on other endpoints; `outcome`: how an attempt's answer is read.
+//!   calls retried and hedged on other endpoints; `call`: one such call in progress;
+//!   `outcome`: how an attempt's answer is read; `upstream_state`: what the calls to one
+//!   upstream share.
 //! - `pool`: the upstream's endpoints and which one an attempt goes to (power of two choices,
 //!   skipping outliers and endpoints the call tried); `balance`: keeping the pool to every
 //!   address a name resolves to ([`Resolve`]), with re-resolution and probes.
@@ -18,6 +20,7 @@
 
 mod attempts;
 mod balance;
+mod call;
 mod deadline;
 mod error;
 mod hedge;
@@ -30,6 +33,7 @@ mod resilience_metrics;
 mod retry;
 mod throttle;
 mod upstream;
+mod upstream_state;
 
 pub use attempts::Attempts;
 pub use balance::{DnsResolver, Resolve};
