@@ -196,18 +196,25 @@ impl HttpCaller {
         };
         let status = response.status();
         // The body must be read to the end before the connection can carry the next request;
-        // frames are dropped as they come, nothing is buffered.
+        // frames are dropped as they come, nothing is buffered unless it is to be searched.
+        let marker = self.target.degraded_marker.as_deref();
+        let mut kept = Vec::new();
         let mut body = response.into_body();
         while let Some(frame) = body.frame().await {
-            if frame.is_err() {
+            let Ok(frame) = frame else {
                 self.sender = None;
                 return Err(Failure::HttpTransport);
+            };
+            if let (Some(_), Some(data)) = (marker, frame.data_ref()) {
+                kept.extend_from_slice(data);
             }
         }
-        if status.is_success() {
-            Ok(())
-        } else {
+        if !status.is_success() {
             Err(Failure::Http(status.as_u16()))
+        } else if marker.is_some_and(|marker| contains(&kept, marker)) {
+            Err(Failure::Degraded)
+        } else {
+            Ok(())
         }
     }
 
@@ -226,5 +233,27 @@ impl HttpCaller {
             self.sender = Some(sender);
         }
         Ok(self.sender.as_mut().expect("set above"))
+    }
+}
+
+/// Whether `needle` (not empty) occurs in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_marker_anywhere_in_the_body() {
+        let page = b"<p class=\"notice\">Recommendations are unavailable right now.</p>";
+        assert!(contains(page, b"Recommendations are unavailable right now"));
+        assert!(contains(page, b"<p"));
+        assert!(contains(page, b"now.</p>"));
+        assert!(!contains(page, b"three books"));
+        assert!(!contains(b"short", b"longer than the body"));
     }
 }

@@ -173,6 +173,11 @@ pub struct LoadOptions {
     #[arg(long, default_value = "10s", value_parser = parse_positive_duration)]
     pub timeout: Duration,
 
+    /// HTTP targets: a 2xx answer whose body holds this text fails, counted as `degraded` (e.g.
+    /// the homepage's "Recommendations are unavailable right now" notice, served with 200).
+    #[arg(long, value_name = "TEXT")]
+    pub fail_if_body_contains: Option<String>,
+
     /// Name of this run in the report, the JSON and plots (default: the target's name).
     #[arg(long)]
     pub label: Option<String>,

@@ -1,5 +1,5 @@
 //! How one request failed, named as the specifications name it (`grpc NOT_FOUND`, `http 503`,
-//! `timeout`): what the report counts errors by.
+//! `timeout`), or as loadgen was told to judge it (`degraded`): what the report counts errors by.
 
 use std::fmt;
 
@@ -18,6 +18,9 @@ pub(crate) enum Failure {
     Timeout,
     /// A health check answered, but not `SERVING`.
     NotServing,
+    /// An HTTP 2xx whose body holds the `--fail-if-body-contains` text: a page served in a
+    /// degraded form (the homepage's "Recommendations are unavailable right now" notice).
+    Degraded,
 }
 
 impl fmt::Display for Failure {
@@ -28,6 +31,7 @@ impl fmt::Display for Failure {
             Self::HttpTransport => f.write_str("http transport error"),
             Self::Timeout => f.write_str("timeout"),
             Self::NotServing => f.write_str("health not SERVING"),
+            Self::Degraded => f.write_str("degraded"),
         }
     }
 }
@@ -64,5 +68,6 @@ mod tests {
         assert_eq!(Failure::Grpc(Code::NotFound).to_string(), "grpc NOT_FOUND");
         assert_eq!(Failure::Http(503).to_string(), "http 503");
         assert_eq!(Failure::Timeout.to_string(), "timeout");
+        assert_eq!(Failure::Degraded.to_string(), "degraded");
     }
 }

@@ -5,7 +5,8 @@
 //! or at a fixed rate, for a duration or a number of requests.
 //!
 //! It reports throughput, latency percentiles (p50, p90, p99, p99.9, max, from an HDR
-//! histogram) and errors by gRPC status or HTTP status; writes JSON for scripts; and draws the
+//! histogram, also per outcome) and errors by gRPC status or HTTP status (or `degraded`: a 2xx
+//! page holding `--fail-if-body-contains`); writes JSON for scripts; and draws the
 //! latency-by-percentile curve as SVG. `bench/run.sh` uses it to compare our services with the
 //! Python original and with a bare tonic server (see `BENCHMARKS.md`).
 //!

@@ -49,6 +49,10 @@ impl LoadOptions {
             Some(tls) => target.with_tls(&tls)?,
             None => target,
         };
+        let target = match &self.fail_if_body_contains {
+            Some(text) => target.failing_if_body_contains(text)?,
+            None => target,
+        };
         if self.connections == 0 || self.concurrency == 0 || self.threads == 0 {
             return Err(Error::Invalid(
                 "--connections, --concurrency and --threads must be at least 1".into(),
@@ -168,6 +172,17 @@ mod tests {
             parse(&["recommend-legacy", "--upstream-cert", "c.pem"]).is_err(),
             "--upstream-cert needs --upstream-ca and --upstream-key"
         );
+    }
+
+    #[test]
+    fn a_body_check_is_for_http_targets_only() {
+        let text = "--fail-if-body-contains=unavailable";
+        let (target, options) = load(parse(&["homepage", text]).unwrap());
+        assert!(options.plan(target).is_ok());
+        let (target, options) = load(parse(&["recommend-legacy", text]).unwrap());
+        assert!(matches!(options.plan(target), Err(Error::Invalid(_))));
+        let (target, options) = load(parse(&["homepage", "--fail-if-body-contains="]).unwrap());
+        assert!(matches!(options.plan(target), Err(Error::Invalid(_))));
     }
 
     #[test]

@@ -49,6 +49,10 @@ pub struct Report {
     pub throughput_rps: f64,
     /// Latency percentiles.
     pub latency: LatencySummary,
+    /// Latency percentiles of each outcome apart: `ok`, and each kind of failure as in
+    /// `errors`. Absent from results written before loadgen recorded them.
+    #[serde(default)]
+    pub latency_by_outcome: BTreeMap<String, LatencySummary>,
     /// loadgen's own CPU (user + system) per measured request, microseconds; warm-up included
     /// in the CPU, so slightly pessimistic.
     pub client_cpu_us_per_request: Option<f64>,
@@ -83,6 +87,7 @@ impl Report {
                 0.0
             },
             latency: result.recorder.summary(),
+            latency_by_outcome: result.recorder.summary_by_outcome(),
             client_cpu_us_per_request: result
                 .client_cpu
                 .filter(|_| requests > 0)
@@ -195,6 +200,17 @@ impl fmt::Display for Report {
                 );
             }
             writeln!(f, "  errors      {errors}")?;
+            // With failures, the latencies of each outcome apart: fast refusals and slow
+            // successes mixed in one histogram describe neither.
+            for (outcome, l) in &self.latency_by_outcome {
+                writeln!(
+                    f,
+                    "    {outcome:<24} p50 {}  p99 {}  max {}",
+                    latency(l.p50_us),
+                    latency(l.p99_us),
+                    latency(l.max_us),
+                )?;
+            }
         }
         Ok(())
     }
@@ -294,6 +310,8 @@ mod tests {
             "500.5 req/s",
             "p50 500us",
             "errors      http 503: 1",
+            "    http 503                 p50 10us",
+            "    ok                       p50 500us",
         ] {
             assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
         }
@@ -327,8 +345,10 @@ mod tests {
     fn results_written_before_the_start_time_was_kept_still_read() {
         let mut json = serde_json::to_value(sample()).unwrap();
         json.as_object_mut().unwrap().remove("started_at");
+        json.as_object_mut().unwrap().remove("latency_by_outcome");
         let report: Report = serde_json::from_value(json).unwrap();
         assert_eq!(report.started_at, None);
+        assert!(report.latency_by_outcome.is_empty());
     }
 
     #[test]

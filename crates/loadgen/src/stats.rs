@@ -1,5 +1,6 @@
-//! What a load test measures: an HDR histogram of latencies and the count of each kind of
-//! failure. Each client thread records into its own [`Recorder`] (no locks on the hot path);
+//! What a load test measures: an HDR histogram of latencies (of all requests, and of each
+//! outcome apart: a shed call answered at once must not hide how long admitted calls took) and
+//! the count of each kind of failure. Each client thread records into its own [`Recorder`] (no locks on the hot path);
 //! the engine merges them at the end.
 
 use std::collections::{BTreeMap, HashMap};
@@ -21,16 +22,24 @@ pub(crate) struct Recorder {
     latencies: Histogram<u64>,
     ok: u64,
     failures: HashMap<Failure, u64>,
+    /// Latencies by outcome: `None` for success, else the failure.
+    by_outcome: HashMap<Option<Failure>, Histogram<u64>>,
     reconnects: u64,
+}
+
+/// An empty histogram with the recorder's bounds.
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, HIGHEST_NANOS, SIGNIFICANT_FIGURES)
+        .expect("constant histogram bounds are valid")
 }
 
 impl Default for Recorder {
     fn default() -> Self {
         Self {
-            latencies: Histogram::new_with_bounds(1, HIGHEST_NANOS, SIGNIFICANT_FIGURES)
-                .expect("constant histogram bounds are valid"),
+            latencies: histogram(),
             ok: 0,
             failures: HashMap::new(),
+            by_outcome: HashMap::new(),
             reconnects: 0,
         }
     }
@@ -42,6 +51,10 @@ impl Recorder {
     pub(crate) fn record(&mut self, latency: Duration, outcome: Result<(), Failure>) {
         let nanos = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
         self.latencies.saturating_record(nanos.max(1));
+        self.by_outcome
+            .entry(outcome.err())
+            .or_insert_with(histogram)
+            .saturating_record(nanos.max(1));
         match outcome {
             Ok(()) => self.ok += 1,
             Err(failure) => *self.failures.entry(failure).or_default() += 1,
@@ -61,6 +74,13 @@ impl Recorder {
         self.ok += other.ok;
         for (failure, count) in &other.failures {
             *self.failures.entry(*failure).or_default() += count;
+        }
+        for (outcome, latencies) in &other.by_outcome {
+            self.by_outcome
+                .entry(*outcome)
+                .or_insert_with(histogram)
+                .add(latencies)
+                .expect("recorders share the same bounds");
         }
         self.reconnects += other.reconnects;
     }
@@ -90,20 +110,18 @@ impl Recorder {
 
     /// The percentile summary.
     pub(crate) fn summary(&self) -> LatencySummary {
-        let h = &self.latencies;
-        let at = |quantile: f64| micros(h.value_at_quantile(quantile));
-        if h.is_empty() {
-            return LatencySummary::default();
-        }
-        LatencySummary {
-            min_us: micros(h.min()),
-            mean_us: h.mean() / 1_000.0,
-            p50_us: at(0.50),
-            p90_us: at(0.90),
-            p99_us: at(0.99),
-            p999_us: at(0.999),
-            max_us: micros(h.max()),
-        }
+        summarize(&self.latencies)
+    }
+
+    /// The percentile summary of each outcome: `ok`, and each failure named as in reports.
+    pub(crate) fn summary_by_outcome(&self) -> BTreeMap<String, LatencySummary> {
+        self.by_outcome
+            .iter()
+            .map(|(outcome, latencies)| {
+                let name = outcome.map_or_else(|| "ok".to_owned(), |failure| failure.to_string());
+                (name, summarize(latencies))
+            })
+            .collect()
     }
 
     /// Points of the latency-by-percentile curve, evenly spaced in "nines" (0, 90, 99, 99.9%,
@@ -132,6 +150,23 @@ impl Recorder {
             latency_us: micros(h.max()),
         });
         points
+    }
+}
+
+/// The percentile summary of `h`; all zeros when it is empty.
+fn summarize(h: &Histogram<u64>) -> LatencySummary {
+    if h.is_empty() {
+        return LatencySummary::default();
+    }
+    let at = |quantile: f64| micros(h.value_at_quantile(quantile));
+    LatencySummary {
+        min_us: micros(h.min()),
+        mean_us: h.mean() / 1_000.0,
+        p50_us: at(0.50),
+        p90_us: at(0.90),
+        p99_us: at(0.99),
+        p999_us: at(0.999),
+        max_us: micros(h.max()),
     }
 }
 
@@ -247,6 +282,27 @@ mod tests {
             recorder.failures(),
             BTreeMap::from([("http 503".to_owned(), 2), ("timeout".to_owned(), 1)])
         );
+    }
+
+    #[test]
+    fn keeps_each_outcomes_latencies_apart() {
+        let shed = Err(Failure::Grpc(Code::ResourceExhausted));
+        let mut recorder = Recorder::default();
+        let mut other = Recorder::default();
+        for _ in 0..100 {
+            recorder.record(Duration::from_millis(20), Ok(()));
+            other.record(Duration::from_micros(300), shed);
+        }
+        recorder.merge(&other);
+        let by_outcome = recorder.summary_by_outcome();
+        assert_eq!(
+            by_outcome.keys().collect::<Vec<_>>(),
+            ["grpc RESOURCE_EXHAUSTED", "ok"]
+        );
+        assert!(close(by_outcome["ok"].p99_us, 20_000.0));
+        assert!(close(by_outcome["grpc RESOURCE_EXHAUSTED"].p99_us, 300.0));
+        // Together, the fast refusals pull the median down to them.
+        assert!(close(recorder.summary().p50_us, 300.0));
     }
 
     #[test]

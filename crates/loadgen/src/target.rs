@@ -11,6 +11,7 @@ use std::time::Duration;
 use bookstore_proto::legacy;
 use bookstore_proto::recommendations::v1;
 use bookstore_tls::ClientTls;
+use bytes::Bytes;
 use http::Uri;
 use tonic::transport::Endpoint;
 use tonic_health::pb::HealthCheckRequest;
@@ -64,6 +65,8 @@ pub(crate) struct HttpTarget {
     pub(crate) host: http::HeaderValue,
     /// Path and query.
     pub(crate) path: Uri,
+    /// Text whose presence in a 2xx body makes the answer a `degraded` failure.
+    pub(crate) degraded_marker: Option<Bytes>,
 }
 
 impl TargetSpec {
@@ -140,8 +143,26 @@ impl TargetSpec {
                 host: http::HeaderValue::from_str(host_header)
                     .map_err(|e| invalid(&e.to_string()))?,
                 path,
+                degraded_marker: None,
             }),
         })
+    }
+
+    /// The same HTTP target, counting a 2xx answer whose body holds `text` as a `degraded`
+    /// failure. gRPC targets and empty text are refused.
+    pub fn failing_if_body_contains(mut self, text: &str) -> Result<Self, Error> {
+        let Kind::Http(target) = &mut self.kind else {
+            return Err(Error::Invalid(
+                "--fail-if-body-contains reads HTTP bodies; gRPC targets have none".into(),
+            ));
+        };
+        if text.is_empty() {
+            return Err(Error::Invalid(
+                "--fail-if-body-contains needs some text: every body contains \"\"".into(),
+            ));
+        }
+        target.degraded_marker = Some(Bytes::copy_from_slice(text.as_bytes()));
+        Ok(self)
     }
 
     /// The target's name (`recommend-legacy`, `homepage`, ...).

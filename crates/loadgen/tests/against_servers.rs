@@ -19,12 +19,18 @@ async fn ceiling() -> SocketAddr {
     addr
 }
 
-/// Serves `/ok` (200) and `/busy` (503) on a free port for the rest of the test.
+/// Serves `/ok` (200), `/busy` (503) and `/degraded` (200 with a notice in place of the
+/// content, as the homepage when Recommendations is down) on a free port for the rest of the
+/// test.
 async fn web_app() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = Router::new()
         .route("/ok", get(|| async { "<html>three books</html>" }))
+        .route(
+            "/degraded",
+            get(|| async { "<html><p>Recommendations are unavailable right now.</p></html>" }),
+        )
         .route("/busy", get(|| async { StatusCode::SERVICE_UNAVAILABLE }));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     addr
@@ -272,6 +278,27 @@ async fn counts_http_errors_by_status() {
     let report = run(plan(target, 1, Stop::Count(20))).await;
     assert_eq!(report.ok, 0);
     assert_eq!(report.errors.get("http 503"), Some(&20));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_a_degraded_page_as_a_failure_of_its_own() {
+    let addr = web_app().await;
+    let notice = "Recommendations are unavailable right now";
+    for (path, degraded) in [("degraded", 20), ("ok", 0)] {
+        let target = TargetSpec::http("homepage", &format!("http://{addr}/{path}"))
+            .unwrap()
+            .failing_if_body_contains(notice)
+            .unwrap();
+        let report = run(plan(target, 1, Stop::Count(20))).await;
+        assert_eq!(report.ok, 20 - degraded, "/{path}");
+        assert_eq!(
+            report.errors.get("degraded").copied().unwrap_or(0),
+            degraded
+        );
+    }
+    // Without the check, the same page is a success.
+    let target = TargetSpec::http("homepage", &format!("http://{addr}/degraded")).unwrap();
+    assert_eq!(run(plan(target, 1, Stop::Count(5))).await.ok, 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
