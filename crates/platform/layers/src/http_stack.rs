@@ -74,18 +74,16 @@ impl HttpStack {
         let per_route = ServiceBuilder::new()
             .layer(HttpMetricsLayer::new(&self.metrics))
             .layer(self.shed.clone());
-        app.route_layer(per_route)
-            .merge(unmeasured)
-            .layer(
-                ServiceBuilder::new()
-                    .layer(SecurityHeadersLayer)
-                    .layer(RequestIdLayer)
-                    .layer(HttpTraceLayer)
-                    .layer(AccessLogLayer::new(self.access_log))
-                    .layer(TimeoutLayer::with_status_code(
-                        StatusCode::REQUEST_TIMEOUT,
-                        self.request_timeout,
-                    )),
-            )
+        app.route_layer(per_route).merge(unmeasured).layer(
+            ServiceBuilder::new()
+                .layer(SecurityHeadersLayer)
+                .layer(RequestIdLayer)
+                .layer(HttpTraceLayer)
+                .layer(AccessLogLayer::new(self.access_log))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    self.request_timeout,
+                )),
+        )
     }
 }
