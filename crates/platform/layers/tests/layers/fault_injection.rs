@@ -16,9 +16,7 @@ use bookstore_testing::{
 };
 use tonic::Code;
 use tonic::transport::Channel;
-use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::health_client::HealthClient;
 
 struct Server {
     running: Running<ServeError>,
@@ -67,15 +65,8 @@ async fn with_every_call_aborted_every_call_fails_but_health_still_serves() {
     let streamed = collect(server.client.execute_server_stream(req("hi")).await).await;
     assert_status(&streamed.unwrap_err(), Code::Aborted, ABORT_MESSAGE);
 
-    let mut health = HealthClient::new(server.running.channel().await);
-    let answer = health
-        .check(HealthCheckRequest {
-            service: DUMMY.to_owned(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(answer.status(), ServingStatus::Serving);
+    let health = crate::dummy_health(server.running.channel().await).await;
+    assert_eq!(health, ServingStatus::Serving);
 
     assert_eq!(injected(&server.metrics, "Execute", "abort"), 3.0);
     assert_eq!(

@@ -15,3 +15,19 @@ mod metrics;
 mod panics;
 mod shedding;
 mod stack;
+
+/// The health of the dummy service, asked over `channel` (probes must get their answer even
+/// from a server that is shedding or failing every call on purpose).
+async fn dummy_health(
+    channel: tonic::transport::Channel,
+) -> tonic_health::pb::health_check_response::ServingStatus {
+    let request = tonic_health::pb::HealthCheckRequest {
+        service: bookstore_testing::DUMMY.to_owned(),
+    };
+    tonic_health::pb::health_client::HealthClient::new(channel)
+        .check(request)
+        .await
+        .expect("the health check is answered")
+        .into_inner()
+        .status()
+}

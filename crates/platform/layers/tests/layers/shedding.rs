@@ -16,9 +16,7 @@ use bookstore_testing::{
 };
 use tonic::Code;
 use tonic::transport::Channel;
-use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::health_client::HealthClient;
 
 /// What a shed call's caller reads, with a limit of two.
 const OVERLOADED: &str = "server overloaded: 2 calls in progress (the limit, \
@@ -74,15 +72,8 @@ async fn a_call_past_the_limit_is_shed_at_once_and_the_admitted_ones_finish() {
     );
 
     // Probes still get their answer from the overloaded server.
-    let mut health = HealthClient::new(server.running.channel().await);
-    let answer = health
-        .check(HealthCheckRequest {
-            service: DUMMY.to_owned(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(answer.status(), ServingStatus::Serving);
+    let health = crate::dummy_health(server.running.channel().await).await;
+    assert_eq!(health, ServingStatus::Serving);
 
     for call in slow_calls {
         let reply = call.await.unwrap().unwrap().into_inner();
