@@ -81,7 +81,10 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut source = error.source();
     while let Some(cause) = source {
         let said = cause.to_string();
-        if !said.is_empty() && !text.ends_with(&said) {
+        // A wrapper that quotes its cause ends with ": cause" (or is the cause again); a
+        // cause that merely ends the same way ("connection refused", then "refused") is news.
+        let quoted = text == said || text.ends_with(&format!(": {said}"));
+        if !said.is_empty() && !quoted {
             text.push_str(": ");
             text.push_str(&said);
         }
@@ -144,6 +147,9 @@ mod tests {
         // Different causes all stay, in order.
         let error = chain(&["a", "b", "c"]);
         assert_eq!(error_chain(&error), "a: b: c");
+        // A cause that is only the end of the words before it is a cause of its own.
+        let error = chain(&["connection refused", "refused"]);
+        assert_eq!(error_chain(&error), "connection refused: refused");
     }
 
     #[test]
