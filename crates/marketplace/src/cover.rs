@@ -22,7 +22,7 @@ use std::sync::LazyLock;
 
 use bookstore_proto::recommendations::v1;
 
-use crate::fnv;
+use bookstore_layers::fnv;
 
 /// The least contrast ratio of white text on any colour of a cover.
 pub const MIN_CONTRAST: f64 = 4.8;

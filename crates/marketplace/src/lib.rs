@@ -9,8 +9,8 @@
 //! Modules: `routes` (the router and its route table), `request` (the app state and query
 //! readers every handler shares), one per page or API (`home`, `book`,
 //! `search`, `category_page`, `api`), `assets` (the stylesheet and the favicon), `pages`
-//! (askama templates), `book_view` (a book as pages show it), `cover` (generated covers),
-//! `fnv` (the hash behind covers), `category` (category names),
+//! (askama templates), `book_view` (a book as pages show it), `cover` (generated covers, from
+//! `bookstore_layers::fnv`), `category` (category names),
 //! `upstream` (the gRPC client), `error` (what can go wrong, and its status) and `respond`
 //! (errors as pages or JSON).
 
@@ -22,7 +22,6 @@ pub mod category;
 mod category_page;
 pub mod cover;
 pub mod error;
-mod fnv;
 mod home;
 pub mod pages;
 mod request;

@@ -39,7 +39,8 @@
 //! service's typed errors become statuses, written once), and `input_echo` (how a web app's
 //! answers quote a client's input without its markup: [`quote_input`], [`SafeJson`]) and
 //! `stylesheet` (how a web app serves its pages' stylesheet at a URL naming its content's hash:
-//! [`Stylesheet`]).
+//! [`Stylesheet`]), with [`fnv`] (the stable hash it names it by, also behind the
+//! marketplace's covers).
 //!
 //! gRPC servers read a caller's `x-request-id` (the error log reports it, and logs it at debug
 //! level for every call) but neither echo it nor make one up per call: a unique header value in
@@ -57,6 +58,7 @@ mod client_metrics;
 mod client_trace;
 mod content_type;
 mod error_log;
+pub mod fnv;
 mod fault_injection;
 mod grace_cutoff;
 mod grpc_families;

@@ -42,7 +42,7 @@ impl Stylesheet {
     pub const fn new(css: &'static str) -> Self {
         Self {
             css,
-            path: hashed_path(fnv1a(css.as_bytes())),
+            path: hashed_path(crate::fnv::hash(css.as_bytes())),
         }
     }
 
@@ -72,17 +72,6 @@ impl Stylesheet {
     }
 }
 
-/// 64-bit FNV-1a.
-const fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut at = 0;
-    while at < bytes.len() {
-        hash = (hash ^ bytes[at] as u64).wrapping_mul(0x0100_0000_01b3);
-        at += 1;
-    }
-    hash
-}
-
 /// `/assets/style-<hash>.css`, `hash` in 16 lowercase hex digits.
 const fn hashed_path(hash: u64) -> [u8; PATH_LEN] {
     let mut path = [0; PATH_LEN];
@@ -107,14 +96,6 @@ mod tests {
 
     const SHEET: Stylesheet = Stylesheet::new("foobar");
     const PATH: &str = SHEET.path();
-
-    #[test]
-    fn it_is_fnv_1a() {
-        // The published test vectors.
-        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
-    }
 
     #[test]
     fn the_path_names_the_contents_hash() {

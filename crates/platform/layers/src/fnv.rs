@@ -1,12 +1,13 @@
 //! 64-bit FNV-1a: tiny, `const`, and the same on every platform and Rust release (unlike
-//! `std`'s `DefaultHasher`). What is derived from it — a book's cover (`cover.rs`) — therefore
-//! never changes under an upgrade.
+//! `std`'s `DefaultHasher`). What is derived from it — a stylesheet's URL (`stylesheet`), the
+//! marketplace's book covers — therefore never changes under an upgrade. Written out (a dozen
+//! lines) rather than taken from the `fnv` crate, whose hasher is not `const`.
 
 /// The hash of no bytes (FNV's offset basis).
-pub(crate) const EMPTY: u64 = 0xcbf2_9ce4_8422_2325;
+pub const EMPTY: u64 = 0xcbf2_9ce4_8422_2325;
 
 /// The hash of some bytes, extended with `bytes`.
-pub(crate) const fn extend(mut hash: u64, bytes: &[u8]) -> u64 {
+pub const fn extend(mut hash: u64, bytes: &[u8]) -> u64 {
     let mut at = 0;
     while at < bytes.len() {
         hash = (hash ^ bytes[at] as u64).wrapping_mul(0x0100_0000_01b3);
@@ -16,7 +17,7 @@ pub(crate) const fn extend(mut hash: u64, bytes: &[u8]) -> u64 {
 }
 
 /// The hash of `bytes`.
-pub(crate) const fn hash(bytes: &[u8]) -> u64 {
+pub const fn hash(bytes: &[u8]) -> u64 {
     extend(EMPTY, bytes)
 }
 
