@@ -34,10 +34,8 @@ use tower::{Service, ServiceExt as _};
 
 use crate::call::Call;
 use crate::outcome::{Attempted, Outcome, classify};
-use crate::policy::ResilienceOptions;
-use crate::pool::{Health, InFlight, Pool};
-use crate::resilience_metrics::ResilienceFamilies;
-use crate::upstream_state::Shared;
+use crate::pool::{Attempt, Health, InFlight, Pool};
+use crate::upstream_state::{Policies, Shared};
 
 /// One upstream's pool with its retry, hedging and throttling policies. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -46,15 +44,10 @@ pub struct Attempts {
 }
 
 impl Attempts {
-    /// Calls to `upstream` through `pool`, by `options`, counted in `families`.
-    pub(crate) fn new(
-        upstream: String,
-        pool: Arc<Pool>,
-        options: &ResilienceOptions,
-        families: ResilienceFamilies,
-    ) -> Self {
+    /// Calls through `pool`, by `policies`.
+    pub(crate) fn new(pool: Arc<Pool>, policies: Arc<Policies>) -> Self {
         Self {
-            shared: Arc::new(Shared::new(upstream, pool, options, families)),
+            shared: Arc::new(Shared { pool, policies }),
         }
     }
 }
@@ -77,11 +70,11 @@ impl Service<Request<Body>> for Attempts {
 
 /// Sends one call, resilient or once.
 async fn send(shared: &Shared, request: Request<Body>) -> Attempted {
-    let policy = match shared.resilient.get(request.uri().path()) {
-        Some(policy) if shared.retry.max_attempts > 1 => policy,
+    let policy = match shared.policies.resilient.get(request.uri().path()) {
+        Some(policy) if shared.policies.retry.max_attempts > 1 => policy,
         _ => return once(shared, request).await,
     };
-    shared.hedges.earn();
+    shared.policies.hedges.earn();
     let started = Instant::now();
     let (mut parts, body) = request.into_parts();
     let message = match read_message(body).await {
@@ -100,7 +93,7 @@ async fn send(shared: &Shared, request: Request<Body>) -> Attempted {
 
 /// A call that is not retried: one attempt, to the endpoint the pool picks.
 async fn once(shared: &Shared, request: Request<Body>) -> Attempted {
-    let Some(member) = shared.pool.pick(&[]) else {
+    let Some(member) = shared.pool.pick(&[], Attempt::FirstOrRetry) else {
         return Ok(shared.no_endpoint());
     };
     let in_flight = InFlight::new(member);
@@ -109,7 +102,7 @@ async fn once(shared: &Shared, request: Request<Body>) -> Attempted {
         Outcome::Committed(response, _) => shared.answered(&in_flight, response),
         Outcome::Retryable(failed) => {
             shared.pool.record(in_flight.member(), Health::Failed);
-            shared.throttle.failed();
+            shared.policies.throttle.failed();
             failed
         }
     }

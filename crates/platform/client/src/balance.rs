@@ -21,7 +21,7 @@ use std::time::Duration;
 use futures_util::future::{BoxFuture, join_all};
 use tonic::transport::Endpoint;
 
-use crate::pool::{Member, Pool};
+use crate::pool::Pool;
 
 /// How often every known address is probed.
 pub(crate) const PROBE_INTERVAL: Duration = Duration::from_secs(1);
@@ -110,7 +110,7 @@ async fn discover(
             match endpoint(new) {
                 Ok(endpoint) => {
                     tracing::info!(%host, %new, "upstream address joined the pool");
-                    pool.insert(Member::new(Some(new), endpoint.connect_lazy()));
+                    pool.insert(Some(new), endpoint.connect_lazy());
                     serving.insert(new);
                 }
                 Err(error) => tracing::error!(%host, %new, %error, "cannot make an endpoint"),

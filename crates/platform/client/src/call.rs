@@ -19,7 +19,7 @@ use tonic::body::Body;
 use tower::ServiceExt as _;
 
 use crate::outcome::{Attempted, Outcome, classify, grpc_timeout_value};
-use crate::pool::{Health, InFlight, Member};
+use crate::pool::{Attempt, Health, InFlight, Member};
 use crate::resilience_metrics::MethodCounters;
 use crate::upstream_state::{MethodPolicy, Shared};
 
@@ -44,6 +44,8 @@ pub(crate) struct Call<'a> {
     tried: Vec<Arc<Member>>,
     /// The later attempts still in flight: endpoint and when each was sent.
     sent: Vec<(Arc<Member>, Instant)>,
+    /// The hedging delay: an endpoint outrun by a hedge counts as failing once per this long.
+    hedge_window: Duration,
     retries: u32,
 }
 
@@ -70,6 +72,7 @@ impl<'a> Call<'a> {
             deadline: None,
             tried: Vec::new(),
             sent: Vec::new(),
+            hedge_window: Duration::ZERO,
             retries: 0,
         }
     }
@@ -77,7 +80,7 @@ impl<'a> Call<'a> {
     /// Runs the call. The first attempt — the only one almost every call makes — runs in
     /// place; later ones, in a set made when the first of them goes out.
     pub(crate) async fn run(mut self, extensions: http::Extensions) -> Attempted {
-        let Some(first) = self.shared.pool.pick(&[]) else {
+        let Some(first) = self.shared.pool.pick(&[], Attempt::FirstOrRetry) else {
             return Ok(self.shared.no_endpoint());
         };
         let mut request = Request::from_parts(self.parts.clone(), self.body());
@@ -87,7 +90,8 @@ impl<'a> Call<'a> {
         tokio::pin!(first_attempt);
         let mut later: Option<FuturesUnordered<AttemptFuture>> = None;
 
-        let hedge_delay = self.shared.hedge.delay(&self.policy.latency);
+        let hedge_delay = self.shared.policies.hedge.delay(&self.policy.latency);
+        self.hedge_window = hedge_delay.unwrap_or_default();
         let timer = tokio::time::sleep(hedge_delay.unwrap_or(NEVER));
         tokio::pin!(timer);
         let mut next = hedge_delay.map(|_| Next::Hedge);
@@ -100,14 +104,13 @@ impl<'a> Call<'a> {
                 Some(done) = next_of(&mut later) => done,
                 () = &mut timer, if next.is_some() => {
                     let retrying = next.take() == Some(Next::Retry);
-                    if !self.may_start(retrying) {
-                        continue;
-                    }
                     let later = later.get_or_insert_with(FuturesUnordered::new);
-                    if !self.start(later, &first) && first_in_flight.is_none() && later.is_empty() {
+                    let sent = self.may_send_another() && self.start(later, &first, retrying);
+                    if !sent && first_in_flight.is_none() && later.is_empty() {
                         return last.unwrap_or_else(|| Ok(self.shared.no_endpoint()));
                     }
-                    if let Some(delay) = self.shared.hedge.delay(&self.policy.latency) {
+                    let delay = self.shared.policies.hedge.delay(&self.policy.latency);
+                    if let (true, Some(delay)) = (sent, delay) {
                         timer.as_mut().reset(Instant::now() + delay);
                         next = Some(Next::Hedge);
                     }
@@ -135,7 +138,7 @@ impl<'a> Call<'a> {
                 }
                 Outcome::Retryable(result) => {
                     self.shared.pool.record(in_flight.member(), Health::Failed);
-                    self.shared.throttle.failed();
+                    self.shared.policies.throttle.failed();
                     last = Some(result);
                 }
             }
@@ -157,6 +160,7 @@ impl<'a> Call<'a> {
     fn counters(&self) -> &MethodCounters {
         self.policy.counters.get_or_init(|| {
             self.shared
+                .policies
                 .families
                 .method(&self.policy.service, &self.policy.method)
         })
@@ -171,35 +175,17 @@ impl<'a> Call<'a> {
             .get_or_insert_with(|| grpc_timeout(headers).map(|limit| started + limit))
     }
 
-    /// Whether another attempt may go out now — attempts left, time left, budget left —
-    /// counting it as a retry or a hedge if so.
-    fn may_start(&mut self, retrying: bool) -> bool {
-        if !self.may_send_another() {
-            return false;
-        }
-        if retrying {
-            self.retries += 1;
-            self.counters().retries.inc();
-        } else if self.shared.hedges.spend() {
-            self.counters().hedges.inc();
-        } else {
-            self.counters().throttled.inc();
-            return false;
-        }
-        true
-    }
-
     /// Whether attempts, time and the retry budget allow another attempt.
     fn may_send_another(&mut self) -> bool {
         let attempts = self.tried.len().max(1);
-        if attempts >= self.shared.retry.max_attempts as usize
+        if attempts >= self.shared.policies.retry.max_attempts as usize
             || self
                 .deadline()
                 .is_some_and(|deadline| Instant::now() >= deadline)
         {
             return false;
         }
-        if !self.shared.throttle.allows() {
+        if !self.shared.policies.throttle.allows() {
             self.counters().throttled.inc();
             return false;
         }
@@ -211,7 +197,7 @@ impl<'a> Call<'a> {
         if !self.may_send_another() {
             return None;
         }
-        let wait = self.shared.retry.backoff(self.retries + 1);
+        let wait = self.shared.policies.retry.backoff(self.retries + 1);
         let in_time = self
             .deadline()
             .is_none_or(|deadline| Instant::now() + wait < deadline);
@@ -221,22 +207,25 @@ impl<'a> Call<'a> {
     /// Attempts sent before the winner (sent at `won_at`) and still running were slower than a
     /// later attempt: their endpoints' records say so (a silent endpoint is ejected this way).
     fn outrun_by(&self, won_at: Instant, first_running: Option<&Arc<Member>>) {
+        let outrun = Health::Outrun(self.hedge_window);
         if let Some(first) = first_running {
-            self.shared.pool.record(first, Health::Failed);
+            self.shared.pool.record(first, outrun);
         }
         for (member, sent_at) in &self.sent {
             if *sent_at < won_at {
-                self.shared.pool.record(member, Health::Failed);
+                self.shared.pool.record(member, outrun);
             }
         }
     }
 
-    /// Sends a later attempt to an endpoint the call has not tried, if there is time and an
-    /// endpoint. Returns whether one went out.
+    /// Sends a later attempt — a retry, or a hedge while others run — if there is time, an
+    /// endpoint for it (for a hedge, one the call has not tried) and, for a hedge, budget.
+    /// Returns whether one went out, counting it if so.
     fn start(
         &mut self,
         running: &mut FuturesUnordered<AttemptFuture>,
         first: &Arc<Member>,
+        retrying: bool,
     ) -> bool {
         let now = Instant::now();
         let remaining = match self.deadline() {
@@ -247,9 +236,23 @@ impl<'a> Call<'a> {
         if self.tried.is_empty() {
             self.tried.push(first.clone());
         }
-        let Some(member) = self.shared.pool.pick(&self.tried) else {
+        let attempt = if retrying {
+            Attempt::FirstOrRetry
+        } else {
+            Attempt::Hedge
+        };
+        let Some(member) = self.shared.pool.pick(&self.tried, attempt) else {
             return false;
         };
+        if retrying {
+            self.retries += 1;
+            self.counters().retries.inc();
+        } else if self.shared.policies.hedges.spend() {
+            self.counters().hedges.inc();
+        } else {
+            self.counters().throttled.inc();
+            return false;
+        }
         let mut parts = self.parts.clone();
         if let Some(remaining) = remaining {
             // A later attempt has only what is left of the call's deadline.

@@ -11,8 +11,9 @@
 //! - a duration, such as `20ms`: always that (gRFC A6's `hedgingDelay`);
 //! - `off`: never hedge (retries still apply).
 //!
-//! Hedges spend the same retry-throttling budget as retries (A6), and count toward the same
-//! maximum attempts per call.
+//! A hedge goes out only while the upstream's retry budget allows retries (A6), within a
+//! hedge budget of its own (`throttle`), to an endpoint the call has not tried (with one
+//! endpoint, never), and counts toward the call's maximum attempts.
 
 use std::fmt;
 use std::time::Duration;

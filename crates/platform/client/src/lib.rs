@@ -42,3 +42,4 @@ pub use error::UpstreamError;
 pub use hedge::{HedgeDelay, parse_hedge_delay};
 pub use policy::ResilienceOptions;
 pub use upstream::{GrpcChannel, UpstreamConfig, UpstreamOptions};
+pub use upstream_state::PolicyCell;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use http::{HeaderValue, Response};
+use http::{HeaderValue, Response, StatusCode};
 use tonic::Code;
 use tonic::body::Body;
 
@@ -37,6 +37,13 @@ pub(crate) fn classify(result: Attempted) -> Outcome {
     match code {
         Some(code) if is_retryable(code) => Outcome::Retryable(Ok(response)),
         Some(code) => Outcome::Committed(response, code == Code::Ok),
+        // No gRPC status and not 200: a proxy or an ingress answered, not the service. gRPC's
+        // HTTP-to-status table makes 429, 502, 503 and 504 UNAVAILABLE (retryable); the rest
+        // are handed to the caller (tonic reports them), but are no success.
+        None if response.status() != StatusCode::OK => match response.status().as_u16() {
+            429 | 502 | 503 | 504 => Outcome::Retryable(Ok(response)),
+            _ => Outcome::Committed(response, false),
+        },
         None => Outcome::Committed(response, true),
     }
 }
@@ -88,5 +95,23 @@ mod tests {
             classify(Ok(headers_only)),
             Outcome::Committed(_, true)
         ));
+        // A proxy's answer, without a gRPC status, read as gRPC reads HTTP statuses.
+        let from_proxy = |status: u16| {
+            let mut response = Response::new(Body::empty());
+            *response.status_mut() = StatusCode::from_u16(status).unwrap();
+            classify(Ok(response))
+        };
+        for status in [429, 502, 503, 504] {
+            assert!(
+                matches!(from_proxy(status), Outcome::Retryable(_)),
+                "{status}"
+            );
+        }
+        for status in [400, 404, 500] {
+            assert!(
+                matches!(from_proxy(status), Outcome::Committed(_, false)),
+                "{status}"
+            );
+        }
     }
 }

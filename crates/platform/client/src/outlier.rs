@@ -46,6 +46,8 @@ pub(crate) struct Outlier {
     ejections: AtomicU32,
     /// Until when the endpoint is out, in nanoseconds since the pool's epoch; 0 when it never was.
     ejected_until: AtomicU64,
+    /// When an outrun attempt last counted as a failure (0: never).
+    last_outrun: AtomicU64,
 }
 
 impl Outlier {
@@ -57,6 +59,19 @@ impl Outlier {
     /// Until when the endpoint is out (0 if it never was).
     pub(crate) fn ejected_until(&self) -> u64 {
         self.ejected_until.load(Relaxed)
+    }
+
+    /// Whether an attempt outrun by a hedge at `now` counts as a failure: at most one per
+    /// `window`, so that one stall, which outruns every call in flight at once, counts once,
+    /// while an endpoint that stays silent keeps counting.
+    pub(crate) fn outrun_counts(&self, now: u64, window: Duration) -> bool {
+        let last = self.last_outrun.load(Relaxed);
+        if last != 0 && now.saturating_sub(last) < nanos(window) {
+            return false;
+        }
+        self.last_outrun
+            .compare_exchange(last, now.max(1), Relaxed, Relaxed)
+            .is_ok()
     }
 
     /// An attempt on the endpoint succeeded at `now`.
@@ -76,21 +91,23 @@ impl Outlier {
     }
 
     /// An attempt on the endpoint failed at `now`. Returns how long it is now ejected for, if
-    /// this failure ejected it; `may_eject` is asked only when the failures have reached the
-    /// threshold.
-    pub(crate) fn failed(
+    /// this failure ejected it. `may_eject` is asked only when the failures have reached the
+    /// threshold; what it returns (the pool's lock, so that two endpoints cannot both be the
+    /// last one out) is held until the ejection is in place.
+    pub(crate) fn failed<Guard>(
         &self,
         now: u64,
         policy: &EjectionPolicy,
-        may_eject: impl FnOnce() -> bool,
+        may_eject: impl FnOnce() -> Option<Guard>,
     ) -> Option<Duration> {
         if policy.after_failures == 0 || self.is_ejected(now) {
             return None;
         }
         let failures = self.consecutive_failures.fetch_add(1, Relaxed) + 1;
-        if failures < policy.after_failures || !may_eject() {
+        if failures < policy.after_failures {
             return None;
         }
+        let _decided = may_eject()?;
         // Only the thread that resets the count ejects, so one burst of failures is one ejection.
         if self
             .consecutive_failures
@@ -123,7 +140,7 @@ mod tests {
     const SECOND: u64 = 1_000_000_000;
 
     fn fail(outlier: &Outlier, now: u64) -> Option<Duration> {
-        outlier.failed(now, &POLICY, || true)
+        outlier.failed(now, &POLICY, || Some(()))
     }
 
     #[test]
@@ -178,7 +195,7 @@ mod tests {
 
         let last_one = Outlier::default();
         for _ in 0..10 {
-            assert_eq!(last_one.failed(0, &POLICY, || false), None);
+            assert_eq!(last_one.failed(0, &POLICY, || None::<()>), None);
         }
         assert!(!last_one.is_ejected(0), "the pool may refuse to eject");
 
@@ -188,7 +205,20 @@ mod tests {
         };
         let outlier = Outlier::default();
         for _ in 0..10 {
-            assert_eq!(outlier.failed(0, &never, || true), None);
+            assert_eq!(outlier.failed(0, &never, || Some(())), None);
         }
+    }
+
+    #[test]
+    fn outruns_count_once_per_window() {
+        let outlier = Outlier::default();
+        let window = Duration::from_millis(10);
+        assert!(outlier.outrun_counts(SECOND, window));
+        assert!(!outlier.outrun_counts(SECOND + 1, window), "the same stall");
+        assert!(!outlier.outrun_counts(SECOND + 9_999_999, window));
+        assert!(
+            outlier.outrun_counts(SECOND + 10_000_000, window),
+            "still silent: counts"
+        );
     }
 }

@@ -6,13 +6,22 @@
 //! (two endpoints at random, the one with fewer calls in flight), the policy tower's and
 //! tonic's balancers use, with what they cannot do: it skips endpoints ejected as outliers
 //! (`outlier`) and endpoints this call has already tried, so a retry or a hedge goes
-//! elsewhere. When every endpoint is ejected or tried it still picks one — the pool never
-//! turns a call away while it has an address — preferring one the call has not tried and,
-//! among ejected ones, the one due back first.
+//! elsewhere. A hedge goes only to an untried endpoint in service, or not at all (a second
+//! attempt on the same connection saves nothing); a first attempt or a retry always gets an
+//! endpoint while the pool has one — preferring, in turn, an untried one in service, a tried
+//! one in service, and the ejected one due back first.
+//!
+//! Each server thread of a web app has its own pool (its own connections, on its own runtime),
+//! but an endpoint's failure record is the process's: [`Outliers`] holds one per address,
+//! shared by every pool of the upstream, so an endpoint found failing on one thread is out on
+//! all of them, and ejections are decided under one lock, so two endpoints failing at once
+//! cannot both leave as "not the last one".
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
 
 use prometheus_client::metrics::counter::Counter;
 use rand::Rng as _;
@@ -29,18 +38,25 @@ pub(crate) struct Member {
     /// The lazily connected channel to it.
     pub(crate) channel: Channel,
     in_flight: AtomicUsize,
-    outlier: Outlier,
+    outlier: Arc<Outlier>,
 }
 
-impl Member {
-    /// An endpoint reached through `channel`.
-    pub(crate) fn new(addr: Option<SocketAddr>, channel: Channel) -> Arc<Self> {
-        Arc::new(Self {
-            addr,
-            channel,
-            in_flight: AtomicUsize::new(0),
-            outlier: Outlier::default(),
-        })
+/// The failure records of one upstream's endpoints, by address (`None`: the upstream's own
+/// host name), shared by every pool of the upstream in the process.
+#[derive(Debug, Default)]
+pub(crate) struct Outliers {
+    by_endpoint: Mutex<HashMap<Option<SocketAddr>, Arc<Outlier>>>,
+    /// Held while an ejection is decided and put in place.
+    ejecting: Mutex<()>,
+}
+
+impl Outliers {
+    fn of(&self, addr: Option<SocketAddr>) -> Arc<Outlier> {
+        let mut by_endpoint = self
+            .by_endpoint
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        by_endpoint.entry(addr).or_default().clone()
     }
 }
 
@@ -70,8 +86,19 @@ impl Drop for InFlight {
 pub(crate) enum Health {
     /// Answered (an error the service meant counts: the endpoint works).
     Answered,
-    /// No answer, `UNAVAILABLE`, a shed call, or outrun by a later hedge.
+    /// No answer, `UNAVAILABLE`, or a shed call.
     Failed,
+    /// Outrun by a later hedge: a failure at most once per this window (the hedging delay).
+    Outrun(Duration),
+}
+
+/// What an attempt is, for [`Pool::pick`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Attempt {
+    /// The first attempt, or a retry: it needs an endpoint, whichever.
+    FirstOrRetry,
+    /// A hedge: worth sending only to an untried endpoint in service.
+    Hedge,
 }
 
 /// The endpoints of one upstream.
@@ -80,17 +107,25 @@ pub(crate) struct Pool {
     /// The upstream's name, for logs.
     upstream: String,
     members: RwLock<Arc<[Arc<Member>]>>,
+    outliers: Arc<Outliers>,
     ejection: EjectionPolicy,
     ejections: Counter,
     epoch: Instant,
 }
 
 impl Pool {
-    /// An empty pool for `upstream`, ejecting by `ejection`, counting ejections in `ejections`.
-    pub(crate) fn new(upstream: String, ejection: EjectionPolicy, ejections: Counter) -> Self {
+    /// An empty pool for `upstream`, its endpoints' records in `outliers`, ejecting by
+    /// `ejection`, counting ejections in `ejections`.
+    pub(crate) fn new(
+        upstream: String,
+        outliers: Arc<Outliers>,
+        ejection: EjectionPolicy,
+        ejections: Counter,
+    ) -> Self {
         Self {
             upstream,
             members: RwLock::new(Arc::from([])),
+            outliers,
             ejection,
             ejections,
             epoch: Instant::now(),
@@ -115,8 +150,14 @@ impl Pool {
             .clone()
     }
 
-    /// Adds an endpoint.
-    pub(crate) fn insert(&self, member: Arc<Member>) {
+    /// Adds the endpoint at `addr` (`None`: the upstream's own name), reached through `channel`.
+    pub(crate) fn insert(&self, addr: Option<SocketAddr>, channel: Channel) {
+        let member = Arc::new(Member {
+            addr,
+            channel,
+            in_flight: AtomicUsize::new(0),
+            outlier: self.outliers.of(addr),
+        });
         let mut members = self.members.write().unwrap_or_else(PoisonError::into_inner);
         let mut next = members.to_vec();
         next.push(member);
@@ -134,29 +175,32 @@ impl Pool {
         *members = next.into();
     }
 
-    /// The endpoint for an attempt that has already tried `tried`; `None` if the pool is empty.
-    pub(crate) fn pick(&self, tried: &[Arc<Member>]) -> Option<Arc<Member>> {
+    /// The endpoint for an attempt of a call that has already tried `tried`; `None` if the
+    /// pool is empty, or for a hedge that has nowhere new to go.
+    pub(crate) fn pick(&self, tried: &[Arc<Member>], attempt: Attempt) -> Option<Arc<Member>> {
         let members = self.members();
-        if members.len() <= 1 {
+        let untried = |member: &&Arc<Member>| !tried.iter().any(|t| Arc::ptr_eq(t, member));
+        if members.len() <= 1 && attempt == Attempt::FirstOrRetry {
             return members.first().cloned();
         }
         let now = self.now();
-        let untried = |member: &&Arc<Member>| !tried.iter().any(|t| Arc::ptr_eq(t, member));
-        let ready: Vec<&Arc<Member>> = members
-            .iter()
-            .filter(untried)
-            .filter(|member| !member.outlier.is_ejected(now))
-            .collect();
-        if ready.is_empty() {
-            // Everything is ejected or tried: the untried endpoint due back first, else any.
-            let fallback = members
-                .iter()
-                .filter(untried)
-                .min_by_key(|member| member.outlier.ejected_until())
-                .or_else(|| least_loaded(members.iter()));
-            return fallback.cloned();
+        let in_service = |member: &&Arc<Member>| !member.outlier.is_ejected(now);
+        let ready: Vec<&Arc<Member>> = members.iter().filter(untried).filter(in_service).collect();
+        if !ready.is_empty() {
+            return Some(power_of_two_choices(&ready).clone());
         }
-        Some(power_of_two_choices(&ready).clone())
+        if attempt == Attempt::Hedge {
+            return None;
+        }
+        // Every endpoint in service has been tried: the least loaded of them, else the
+        // ejected one due back first.
+        least_loaded(members.iter().filter(in_service))
+            .or_else(|| {
+                members
+                    .iter()
+                    .min_by_key(|member| member.outlier.ejected_until())
+            })
+            .cloned()
     }
 
     /// Records how an attempt on `member` went; ejects it if it has failed too often and is
@@ -165,22 +209,32 @@ impl Pool {
         let now = self.now();
         match health {
             Health::Answered => member.outlier.succeeded(now, &self.ejection),
-            Health::Failed => {
-                let others_serving = || {
-                    self.members().iter().any(|other| {
-                        !std::ptr::eq(&**other, member) && !other.outlier.is_ejected(now)
-                    })
-                };
-                if let Some(length) = member.outlier.failed(now, &self.ejection, others_serving) {
-                    self.ejections.inc();
-                    tracing::warn!(
-                        upstream = %self.upstream,
-                        endpoint = %member.addr.map_or_else(|| self.upstream.clone(), |a| a.to_string()),
-                        ejected_for_ms = length.as_millis() as u64,
-                        "upstream endpoint ejected after consecutive failures"
-                    );
-                }
-            }
+            Health::Outrun(window) if !member.outlier.outrun_counts(now, window) => {}
+            Health::Failed | Health::Outrun(_) => self.failed(member, now),
+        }
+    }
+
+    fn failed(&self, member: &Member, now: u64) {
+        let may_eject = || {
+            let decided = self
+                .outliers
+                .ejecting
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let others_serving = self
+                .members()
+                .iter()
+                .any(|other| !std::ptr::eq(&**other, member) && !other.outlier.is_ejected(now));
+            others_serving.then_some(decided)
+        };
+        if let Some(length) = member.outlier.failed(now, &self.ejection, may_eject) {
+            self.ejections.inc();
+            tracing::warn!(
+                upstream = %self.upstream,
+                endpoint = %member.addr.map_or_else(|| self.upstream.clone(), |a| a.to_string()),
+                ejected_for_ms = length.as_millis() as u64,
+                "upstream endpoint ejected after consecutive failures"
+            );
         }
     }
 }
@@ -216,6 +270,7 @@ mod tests {
     fn pool_of(count: u16) -> (Pool, Vec<Arc<Member>>) {
         let pool = Pool::new(
             "recs".into(),
+            Arc::default(),
             EjectionPolicy {
                 after_failures: 2,
                 base: Duration::from_secs(60),
@@ -223,16 +278,14 @@ mod tests {
             },
             Counter::default(),
         );
-        let members: Vec<_> = (1..=count)
-            .map(|port| {
-                let addr = SocketAddr::from(([127, 0, 0, 1], port));
-                let channel = Endpoint::from_shared(format!("http://{addr}"))
-                    .unwrap()
-                    .connect_lazy();
-                Member::new(Some(addr), channel)
-            })
-            .collect();
-        members.iter().for_each(|m| pool.insert(m.clone()));
+        for port in 1..=count {
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            let channel = Endpoint::from_shared(format!("http://{addr}"))
+                .unwrap()
+                .connect_lazy();
+            pool.insert(Some(addr), channel);
+        }
+        let members = pool.members().to_vec();
         (pool, members)
     }
 
@@ -246,15 +299,20 @@ mod tests {
         let (pool, members) = pool_of(2);
         let _busy = InFlight::new(members[0].clone());
         for _ in 0..20 {
-            assert!(Arc::ptr_eq(&pool.pick(&[]).unwrap(), &members[1]));
+            assert!(Arc::ptr_eq(
+                &pool.pick(&[], Attempt::FirstOrRetry).unwrap(),
+                &members[1]
+            ));
         }
         let (pool, members) = pool_of(3);
         for _ in 0..50 {
-            let picked = pool.pick(std::slice::from_ref(&members[2])).unwrap();
+            let picked = pool
+                .pick(std::slice::from_ref(&members[2]), Attempt::FirstOrRetry)
+                .unwrap();
             assert!(!Arc::ptr_eq(&picked, &members[2]), "a retry goes elsewhere");
         }
         // Having tried them all, a call may go back to one.
-        assert!(pool.pick(&members).is_some());
+        assert!(pool.pick(&members, Attempt::FirstOrRetry).is_some());
     }
 
     #[tokio::test]
@@ -263,7 +321,10 @@ mod tests {
         fail_twice(&pool, &members[0]);
         assert_eq!(pool.ejections.get(), 1);
         for _ in 0..50 {
-            assert!(!Arc::ptr_eq(&pool.pick(&[]).unwrap(), &members[0]));
+            assert!(!Arc::ptr_eq(
+                &pool.pick(&[], Attempt::FirstOrRetry).unwrap(),
+                &members[0]
+            ));
         }
         fail_twice(&pool, &members[1]);
         fail_twice(&pool, &members[2]);
@@ -273,10 +334,16 @@ mod tests {
             "the last endpoint in service stays"
         );
         for _ in 0..20 {
-            assert!(Arc::ptr_eq(&pool.pick(&[]).unwrap(), &members[2]));
+            assert!(Arc::ptr_eq(
+                &pool.pick(&[], Attempt::FirstOrRetry).unwrap(),
+                &members[2]
+            ));
         }
         // Only ejected endpoints left untried: the call still goes somewhere.
-        assert!(pool.pick(std::slice::from_ref(&members[2])).is_some());
+        assert!(
+            pool.pick(std::slice::from_ref(&members[2]), Attempt::FirstOrRetry)
+                .is_some()
+        );
     }
 
     #[tokio::test]
@@ -284,9 +351,12 @@ mod tests {
         let (pool, members) = pool_of(2);
         pool.remove(members[0].addr.unwrap());
         for _ in 0..20 {
-            assert!(Arc::ptr_eq(&pool.pick(&[]).unwrap(), &members[1]));
+            assert!(Arc::ptr_eq(
+                &pool.pick(&[], Attempt::FirstOrRetry).unwrap(),
+                &members[1]
+            ));
         }
         pool.remove(members[1].addr.unwrap());
-        assert!(pool.pick(&[]).is_none());
+        assert!(pool.pick(&[], Attempt::FirstOrRetry).is_none());
     }
 }

@@ -10,9 +10,9 @@
 //!   outliers.
 //!
 //! Attempts per call are `1 + (retries + hedges) / grpc_client_started_total`. Registered once
-//! per channel, with the channel's `Metrics`: one channel per upstream per process, as
-//! everywhere in this codebase. Every handle is resolved when the channel is made, so the hot
-//! path never builds a label set.
+//! per upstream, in the `Metrics` of the first channel its config makes (a web app makes one
+//! per server thread; they share these). A method's handles are resolved at its first retry
+//! or hedge, so the hot path never builds a label set.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;

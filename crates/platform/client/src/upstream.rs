@@ -34,8 +34,7 @@ use crate::balance::{DnsResolver, Resolve, keep_resolving};
 use crate::deadline::{ClientDeadline, ClientDeadlineLayer};
 use crate::error::UpstreamError;
 use crate::policy::ResilienceOptions;
-use crate::pool::{Member, Pool};
-use crate::resilience_metrics::ResilienceFamilies;
+use crate::upstream_state::{Policies, PolicyCell};
 
 /// How often an idle connection is pinged, so a dead upstream is noticed before a call needs it.
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
@@ -71,6 +70,9 @@ pub struct UpstreamConfig {
     pub resolve_interval: Duration,
     /// Retries, hedging and outlier ejection.
     pub resilience: ResilienceOptions,
+    /// Their state, shared by every channel made from this config and its clones (one per
+    /// server thread) — not configuration: it compares equal whatever it holds.
+    pub policies: PolicyCell,
 }
 
 /// Timeouts of calls to an upstream, as flags each web app flattens into its config.
@@ -123,6 +125,7 @@ impl UpstreamConfig {
             load_balance: timeouts.upstream_load_balance,
             resolve_interval: timeouts.upstream_resolve_interval,
             resilience: timeouts.resilience.clone(),
+            policies: PolicyCell::default(),
         }
     }
 
@@ -172,12 +175,12 @@ impl UpstreamConfig {
         metrics: &Metrics,
         resolver: Arc<dyn Resolve>,
     ) -> Result<GrpcChannel, UpstreamError> {
-        let families = ResilienceFamilies::register(metrics);
-        let pool = Arc::new(Pool::new(
-            self.host.clone(),
-            self.resilience.ejection(),
-            families.ejections(&self.host),
-        ));
+        // The first channel made from this config (or a clone) makes the policies; the
+        // channels of the other server threads share them.
+        let policies = self
+            .policies
+            .get_or_init(|| Policies::new(&self.host, &self.resilience, metrics));
+        let pool = Arc::new(policies.pool());
         if self.load_balance {
             let config = self.clone();
             let scheme = if self.tls.is_some() { "https" } else { "http" };
@@ -190,9 +193,9 @@ impl UpstreamConfig {
                 move |addr: SocketAddr| config.endpoint(format!("{scheme}://{addr}")),
             );
         } else {
-            pool.insert(Member::new(None, self.own_endpoint()?.connect_lazy()));
+            pool.insert(None, self.own_endpoint()?.connect_lazy());
         }
-        let channel = Attempts::new(self.host.clone(), pool, &self.resilience, families);
+        let channel = Attempts::new(pool, policies);
         let channel = ClientDeadlineLayer.layer(channel);
         let channel = GrpcClientMetricsLayer::new(metrics, &MethodTable::standard()).layer(channel);
         Ok(GrpcClientTraceLayer.layer(channel))

@@ -217,3 +217,57 @@ async fn calls_the_service_answered_or_that_may_have_side_effects_are_sent_once(
     );
     assert_eq!(replica.metrics.sample(&streams), 1.0);
 }
+
+#[tokio::test]
+async fn the_channels_of_one_upstream_share_their_budget_and_their_metrics() {
+    // A web app makes one channel per server thread, from one config.
+    let down = Replica::start(SpecialCases::new().fail("who", Code::Unavailable, "down")).await;
+    let metrics = Metrics::new();
+    let options = UpstreamOptions {
+        upstream_load_balance: false,
+        ..options()
+    };
+    let upstream = UpstreamConfig::new("127.0.0.1", down.addr.port(), &options);
+    let mut first = DummyServiceClient::new(upstream.channel(&metrics).unwrap());
+    let mut second = DummyServiceClient::new(upstream.clone().channel(&metrics).unwrap());
+
+    assert_eq!(call(&mut first, "who").await, Err(Code::Unavailable));
+    assert_eq!(call(&mut second, "who").await, Err(Code::Unavailable));
+    // 3 attempts, then 2: the second channel found the bucket the first had spent from.
+    assert_eq!(down.handled("Unavailable"), 5.0);
+    let exposition = metrics.encode();
+    let families = exposition
+        .lines()
+        .filter(|line| *line == "# TYPE grpc_client_retries counter")
+        .count();
+    assert_eq!(families, 1, "registered once:\n{exposition}");
+}
+
+#[tokio::test]
+async fn no_retry_is_sent_that_could_not_start_before_the_deadline() {
+    let down = Replica::start(SpecialCases::new().fail("who", Code::Unavailable, "down")).await;
+    let metrics = Metrics::new();
+    let mut options = UpstreamOptions {
+        upstream_load_balance: false,
+        ..options()
+    };
+    // Every backoff is a random wait below 10 s: almost never inside the 200 ms of a call.
+    options.resilience.upstream_retry_backoff = Duration::from_secs(10);
+    options.resilience.upstream_retry_max_backoff = Duration::from_secs(10);
+    let upstream = UpstreamConfig::new("127.0.0.1", down.addr.port(), &options);
+    let mut client = DummyServiceClient::new(upstream.channel(&metrics).unwrap());
+    for _ in 0..5 {
+        let mut request = tonic::Request::new(DummyRequest {
+            input: "who".into(),
+        });
+        request.set_timeout(Duration::from_millis(200));
+        // UNAVAILABLE, the server's answer, at once: a call that waited out a backoff longer
+        // than its deadline would end DEADLINE_EXCEEDED instead.
+        let status = client.execute(request).await.unwrap_err();
+        assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    }
+    let retried = metrics.sample(&client_series("grpc_client_retries_total"));
+    // At most a rare retry whose random wait happened to fit (2% a call).
+    assert!(retried <= 2.0, "{retried} retries");
+    assert_eq!(down.handled("Unavailable"), 5.0 + retried);
+}
