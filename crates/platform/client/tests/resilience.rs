@@ -15,7 +15,7 @@ use bookstore_proto::testing::v1::DummyRequest;
 use bookstore_proto::testing::v1::dummy_service_client::DummyServiceClient;
 use bookstore_proto::testing::v1::dummy_service_server::DummyServiceServer;
 use bookstore_serve::{GrpcServer, Listeners, ServeError, ServerSettings};
-use bookstore_testing::{DummyService, Running, SpecialCases, series, spawn_on};
+use bookstore_testing::{DummyService, Running, SpecialCases, eventually, series, spawn_on};
 use futures_util::future::BoxFuture;
 use tonic::Code;
 
@@ -159,6 +159,25 @@ async fn a_silent_replica_is_hedged_around_and_ejected() {
     assert!(
         metrics.sample(ejections) >= 1.0,
         "the silent replica was ejected"
+    );
+    // Every attempt the hedges outran was cancelled: the silent replica holds no call.
+    let started = series("grpc_server_started_total", "unary", "Execute", None);
+    assert!(
+        silent.metrics.sample(&started) >= 1.0,
+        "the silent replica got calls"
+    );
+    let exposed = silent.metrics.encode();
+    assert!(
+        exposed
+            .lines()
+            .any(|line| line.starts_with("grpc_server_in_flight_requests ")),
+        "{exposed}"
+    );
+    let hung = || silent.metrics.sample("grpc_server_in_flight_requests");
+    assert!(
+        eventually(|| hung() == 0.0).await,
+        "{} calls still held",
+        hung()
     );
 }
 
