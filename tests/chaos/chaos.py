@@ -192,6 +192,9 @@ def main() -> int:
         if not isinstance(error, Exception):
             raise
     finally:
+        # Nothing interrupts the clean-up: a second Ctrl-C or SIGTERM would leave rules behind.
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)
         machine.restore()
         shutil.rmtree(bin_dir, ignore_errors=True)
         took = time.monotonic() - started

@@ -6,10 +6,15 @@ run over mutual TLS with certificates it makes (and rotates). `Machine` owns wha
 process: /etc/hosts lines and iptables rules, each tagged with `TAG` so that the leftovers of
 an earlier run that crashed are found and removed at start, and child process ids, written to
 a file for the same reason (with the program each runs, so a reused pid is left alone).
+Children also die with the suite itself: each asks the kernel (prctl PR_SET_PDEATHSIG) for a
+SIGKILL when the thread that started it ends, so a `kill -9` of the suite (CI's timeout) leaves
+none running; children are therefore started from the main thread only.
 Nothing here measures anything: that is scenarios.py's.
 """
 
+import ctypes
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -26,6 +31,21 @@ ADMIN_PORT = 23101
 MARKET_IP, MARKET_PORT = "127.0.0.1", 23500
 LONE_IP, LONE_PORT, LONE_ADMIN = "127.0.0.10", 23061, 23111  # scenario 5's own server
 DEGRADED_TEXT = "Recommendations are unavailable right now"  # crates/marketplace/src/error.rs
+# One line add_hosts writes; at the end of a line it did not start, it was glued by an older run
+# onto a last line that had no newline (only that part is ours to remove).
+HOSTS_ENTRY = re.compile(rf"(?:\d{{1,3}}\.){{3}}\d{{1,3}} \S+ # {re.escape(TAG)}[ \t]*$")
+PR_SET_PDEATHSIG = 1
+_prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before any fork, not in the child
+
+
+def _die_with(parent: int):
+    """A `preexec_fn`: the child gets SIGKILL when its parent (thread) ends, and exits at once
+    if the parent already ended before the request was made."""
+    def arm() -> None:
+        _prctl(PR_SET_PDEATHSIG, ctypes.c_ulong(signal.SIGKILL), *[ctypes.c_ulong(0)] * 3)
+        if os.getppid() != parent:
+            os._exit(1)
+    return arm
 
 
 class Machine:
@@ -52,6 +72,7 @@ class Machine:
                 if exe.removesuffix(" (deleted)") == program:
                     os.kill(int(pid), signal.SIGKILL)
                     removed.append(f"process {pid} ({program})")
+                    _wait_gone(int(pid))  # its ports free before this run binds them
             self.pid_file.unlink()
         removed += [f"hosts line {line!r}" for line in self.drop_hosts()]
         for rule in self._tagged_rules():
@@ -61,18 +82,31 @@ class Machine:
 
     # -- /etc/hosts --------------------------------------------------------------------------
     def add_hosts(self, name: str, ips: tuple[str, ...]) -> None:
-        """Lists `name` for every address in `ips` (rewritten in place: /etc/hosts is often
-        a bind mount that a rename would break)."""
+        """Lists `name` for every address in `ips`, appended (and /etc/hosts changed in place,
+        never renamed: it is often a bind mount), after a newline if its last line lacks one."""
+        with open("/etc/hosts", "rb") as hosts:
+            text = hosts.read()
         with open("/etc/hosts", "a", encoding="utf-8") as hosts:
+            if text and not text.endswith(b"\n"):
+                hosts.write("\n")
             for ip in ips:
                 hosts.write(f"{ip} {name} # {TAG}\n")
 
     def drop_hosts(self) -> list[str]:
-        """Removes every tagged /etc/hosts line; returns them."""
+        """Removes every line add_hosts wrote (and, from a line an older run glued one onto,
+        only that part); returns what it removed. Other lines are left byte for byte."""
         text = Path("/etc/hosts").read_text(encoding="utf-8")
         keep, dropped = [], []
         for line in text.splitlines(keepends=True):
-            (dropped if line.rstrip().endswith(f"# {TAG}") else keep).append(line)
+            body = line.rstrip("\r\n")
+            found = HOSTS_ENTRY.search(body)
+            if found is None:
+                keep.append(line)
+            elif not body[:found.start()].strip():
+                dropped.append(body)
+            else:
+                keep.append(body[:found.start()] + line[len(body):])
+                dropped.append(found.group())
         if dropped:
             Path("/etc/hosts").write_text("".join(keep), encoding="utf-8")
         return [line.strip() for line in dropped]
@@ -103,11 +137,12 @@ class Machine:
     # -- children ----------------------------------------------------------------------------
     def spawn(self, argv: list[str], log: Path) -> subprocess.Popen:
         """Starts a child in a session of its own (a Ctrl-C reaches only the suite, which
-        then stops every child itself), its output to `log`, its pid recorded."""
+        then stops every child itself) that dies with the suite, its output to `log`, its pid
+        recorded. From the main thread only (the death signal follows the starting thread)."""
         with open(log, "ab") as out:
             child = subprocess.Popen(
                 argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,
+                start_new_session=True, preexec_fn=_die_with(os.getpid()),
             )
         self.children.append(child)
         self._write_pids()
@@ -137,6 +172,19 @@ class Machine:
             subprocess.run(["iptables", "-D", *rule], check=False)
         self.drop_hosts()
         self.pid_file.unlink(missing_ok=True)
+
+
+def _wait_gone(pid: int, timeout: float = 5) -> None:
+    """Waits until `pid` has exited (gone, or a zombie its new parent has yet to reap)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return
+        if stat.rpartition(")")[2].split()[0] in ("Z", "X"):
+            return
+        time.sleep(0.05)
 
 
 def http_ok(url: str, timeout: float = 0.5) -> bool:
@@ -255,11 +303,21 @@ class Cluster:
         child.wait()
 
     def stop_replica(self, ip: str, timeout: float = 15) -> tuple[int, float]:
-        """SIGTERM, then waits for the drain to end; returns the exit status and the time."""
-        child = self.replicas.pop(ip)
+        """SIGTERM, then waits for the drain to end; returns the exit status and the time.
+        One still running after `timeout` is killed (so no twin shares its address) and the
+        scenario fails with an error."""
+        child = self.replicas[ip]
         start = time.monotonic()
         child.terminate()
-        code = child.wait(timeout)
+        try:
+            code = child.wait(timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+            del self.replicas[ip]
+            raise RuntimeError(f"replica {ip} still running {timeout:.0f} s after SIGTERM; "
+                               "killed") from None
+        del self.replicas[ip]
         if code != 0:
             self.crashes.append(f"replica {ip} exited {code} after SIGTERM")
         return code, time.monotonic() - start

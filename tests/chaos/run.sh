@@ -11,9 +11,9 @@
 #   tests/chaos/run.sh --only kill9,silent   # some scenarios (kill9 rolling silent slow overload soak)
 #
 # Needs root (iptables, /etc/hosts). Everything it adds is tagged and removed on exit, Ctrl-C
-# included, and at the next start if a run was killed. Fails on a failed call or degraded page
-# in scenarios 1-3, a crashed process or a scenario that could not run; timing targets are
-# reported (PASS/MISS) without failing.
+# included, and at the next start if a run was killed (its processes die with it, even on a
+# kill -9). Fails on a failed call or degraded page in scenarios 1-3, a crashed process or a
+# scenario that could not run or overran; timing targets are reported (PASS/MISS) without failing.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)

@@ -21,6 +21,7 @@ from cluster import (ADMIN_PORT, DEGRADED_TEXT, GRPC_PORT, LONE_ADMIN, LONE_IP, 
                      Cluster, help_has, proc_sample, wait_until, http_ok)
 
 WARMUP_S = 1.0  # loadgen's unmeasured warm-up before each measured window
+LOAD_MARGIN_S = 60.0  # how long a loadgen may outlast its own duration before it is killed
 
 
 @dataclass
@@ -51,21 +52,24 @@ class Ctx:
     def __init__(self, bin_dir: Path, out: Path, settings: Settings, machine):
         self.bin, self.out, self.s, self.machine = bin_dir, out, settings, machine
 
-    def load(self, label: str, args: list[str]) -> "Load":
-        return Load(self, label, args)
+    def load(self, label: str, seconds: float, args: list[str]) -> "Load":
+        return Load(self, label, seconds, args)
 
 
 class Load:
-    """One loadgen run in the background; `result()` waits and reads its JSON."""
+    """One loadgen run of `seconds` (after the warm-up) in the background; `result()` waits
+    for it (killing it, and failing, once it is LOAD_MARGIN_S late) and reads its JSON."""
 
-    def __init__(self, ctx: Ctx, label: str, args: list[str]):
+    def __init__(self, ctx: Ctx, label: str, seconds: float, args: list[str]):
         self.json = ctx.out / f"{label}.json"
         self.json.unlink(missing_ok=True)
         self.label = label
         self.started = time.monotonic()
+        self.deadline = self.started + WARMUP_S + seconds + LOAD_MARGIN_S
         self.child = ctx.machine.spawn(
-            [str(ctx.bin / "loadgen"), *args, "--label", label, "--warmup", f"{WARMUP_S}s",
-             "-q", "--json", str(self.json)], ctx.out / "logs" / f"loadgen-{label}.log")
+            [str(ctx.bin / "loadgen"), *args, "-d", f"{seconds}s", "--label", label,
+             "--warmup", f"{WARMUP_S}s", "-q", "--json", str(self.json)],
+            ctx.out / "logs" / f"loadgen-{label}.log")
 
     def at(self, seconds: float) -> None:
         """Sleeps until `seconds` after the load started."""
@@ -75,7 +79,13 @@ class Load:
         return round(time.monotonic() - self.started, 2)
 
     def result(self) -> dict:
-        self.child.wait(timeout=900)
+        try:
+            self.child.wait(timeout=max(0.0, self.deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.child.kill()
+            self.child.wait()
+            raise RuntimeError(f"loadgen {self.label} still running {LOAD_MARGIN_S:.0f} s past "
+                               "its duration; killed") from None
         if not self.json.exists():
             raise RuntimeError(f"loadgen {self.label} wrote no result (exit {self.child.returncode})")
         report = json.loads(self.json.read_text())
@@ -94,9 +104,9 @@ class Load:
 
 def homepage(ctx: Ctx, cluster: Cluster, label: str, seconds: float, rate=None) -> Load:
     """Homepage load from 8 clients (closed loop, or open at `rate`); degraded pages fail."""
-    args = ["homepage", "--url", cluster.market_url(), "-c", "8", "-d", f"{seconds}s",
+    args = ["homepage", "--url", cluster.market_url(), "-c", "8",
             "--timeout", "5s", "--fail-if-body-contains", DEGRADED_TEXT]
-    return ctx.load(label, args + (["--rate", str(rate)] if rate else []))
+    return ctx.load(label, seconds, args + (["--rate", str(rate)] if rate else []))
 
 
 def clean(result: dict) -> tuple[str, bool]:
@@ -213,13 +223,17 @@ def overload(ctx: Ctx, cluster: Cluster) -> dict:
         wait_until(lambda: http_ok(f"http://{LONE_IP}:{LONE_ADMIN}/healthz"), 30, "overload")
         call = ["recommend-v1", "--addr", f"http://{LONE_IP}:{LONE_PORT}", "-c", "4", "-m", "16",
                 "--timeout", "5s", *cluster.tls_client_flags("loadgen")]
-        unloaded = ctx.load("overload-unloaded", call + [
-            "-d", "5s", "--rate", str(capacity / 4)]).result()
-        loaded = ctx.load("overload-2x", call + [
-            "-d", f"{ctx.s.slow_s}s", "--rate", str(capacity * 2)]).result()
+        unloaded = ctx.load("overload-unloaded", 5, call + [
+            "--rate", str(capacity / 4)]).result()
+        loaded = ctx.load("overload-2x", ctx.s.slow_s, call + [
+            "--rate", str(capacity * 2)]).result()
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
     shed = loaded["by_outcome_ms"].get("grpc RESOURCE_EXHAUSTED")
     admitted = loaded["by_outcome_ms"].get("ok")
     base = unloaded["by_outcome_ms"].get("ok")
@@ -248,9 +262,9 @@ def soak(ctx: Ctx, cluster: Cluster) -> dict:
     watched = {"marketplace": cluster.market.pid, f"replica {steady}": cluster.replicas[steady].pid}
     samples = {name: [] for name in watched}
     pages = homepage(ctx, cluster, "soak-homepage", s.soak_s, s.homepage_rate)
-    calls = ctx.load("soak-recommend", [
+    calls = ctx.load("soak-recommend", s.soak_s, [
         "recommend-v1", "--addr", f"http://{steady}:{GRPC_PORT}", "-c", "2", "-m",
-        "4", "--rate", str(s.homepage_rate), "-d", f"{s.soak_s}s", "--timeout", "5s",
+        "4", "--rate", str(s.homepage_rate), "--timeout", "5s",
         *cluster.tls_client_flags("loadgen")])
     stop = threading.Event()
 
