@@ -90,7 +90,12 @@ impl<'a> Call<'a> {
         tokio::pin!(first_attempt);
         let mut later: Option<FuturesUnordered<AttemptFuture>> = None;
 
-        let hedge_delay = self.shared.policies.hedge.delay(&self.policy.latency);
+        // With one endpoint there is nowhere to hedge to: no timer to arm.
+        let hedge_delay = if self.shared.pool.has_alternatives() {
+            self.shared.policies.hedge.delay(&self.policy.latency)
+        } else {
+            None
+        };
         self.hedge_window = hedge_delay.unwrap_or_default();
         let timer = tokio::time::sleep(hedge_delay.unwrap_or(NEVER));
         tokio::pin!(timer);

@@ -175,6 +175,15 @@ impl Pool {
         *members = next.into();
     }
 
+    /// Whether the pool has more than one endpoint (somewhere else for a hedge to go).
+    pub(crate) fn has_alternatives(&self) -> bool {
+        self.members
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+            > 1
+    }
+
     /// The endpoint for an attempt of a call that has already tried `tried`; `None` if the
     /// pool is empty, or for a hedge that has nowhere new to go.
     pub(crate) fn pick(&self, tried: &[Arc<Member>], attempt: Attempt) -> Option<Arc<Member>> {

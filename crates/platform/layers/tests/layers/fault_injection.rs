@@ -3,44 +3,18 @@
 //! delayed, a call takes at least the delay; with no faults asked for, nothing is injected.
 //! Each fault is counted, and an aborted call is reported like any failure.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bookstore_layers::{ABORT_MESSAGE, Metrics};
-use bookstore_proto::testing::v1::dummy_service_client::DummyServiceClient;
-use bookstore_proto::testing::v1::dummy_service_server::DummyServiceServer;
-use bookstore_serve::{FaultSettings, GrpcServer, ServeError, ServerSettings};
-use bookstore_testing::{
-    DUMMY, DummyService, RecordingReporter, Running, SpecialCases, WAIT, assert_status, collect,
-    req, spawn,
-};
+use bookstore_serve::{FaultSettings, ServerSettings};
+use bookstore_testing::{DUMMY, SpecialCases, WAIT, assert_status, collect, req};
 use tonic::Code;
-use tonic::transport::Channel;
+
+use crate::{PlatformServer, serve_on_platform};
 use tonic_health::pb::health_check_response::ServingStatus;
 
-struct Server {
-    running: Running<ServeError>,
-    client: DummyServiceClient<Channel>,
-    metrics: Metrics,
-    reporter: Arc<RecordingReporter>,
-}
-
-async fn serve_with(faults: FaultSettings) -> Server {
-    let (metrics, reporter) = (Metrics::new(), Arc::new(RecordingReporter::new()));
-    let server = GrpcServer::new(&ServerSettings::default(), &metrics)
-        .faults(&faults)
-        .error_reporter(reporter.clone())
-        .add_service(DummyServiceServer::new(DummyService::new(
-            SpecialCases::new(),
-        )));
-    let running = spawn(|listeners, shutdown| server.serve(listeners, shutdown)).await;
-    let client = DummyServiceClient::new(running.channel().await);
-    Server {
-        running,
-        client,
-        metrics,
-        reporter,
-    }
+async fn serve_with(faults: FaultSettings) -> PlatformServer {
+    serve_on_platform(&ServerSettings::default(), &faults, SpecialCases::new()).await
 }
 
 /// The count of `fault` injected into `Execute`.

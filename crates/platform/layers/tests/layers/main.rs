@@ -31,3 +31,42 @@ async fn dummy_health(
         .into_inner()
         .status()
 }
+
+/// The dummy service on the platform's whole `GrpcServer`, with a client, its metrics and its
+/// error reports.
+struct PlatformServer {
+    running: bookstore_testing::Running<bookstore_serve::ServeError>,
+    client: bookstore_proto::testing::v1::dummy_service_client::DummyServiceClient<
+        tonic::transport::Channel,
+    >,
+    metrics: bookstore_layers::Metrics,
+    reporter: std::sync::Arc<bookstore_testing::RecordingReporter>,
+}
+
+/// Serves the dummy service with `cases` under `settings` and `faults`.
+async fn serve_on_platform(
+    settings: &bookstore_serve::ServerSettings,
+    faults: &bookstore_serve::FaultSettings,
+    cases: bookstore_testing::SpecialCases,
+) -> PlatformServer {
+    use bookstore_proto::testing::v1::dummy_service_server::DummyServiceServer;
+    let metrics = bookstore_layers::Metrics::new();
+    let reporter = std::sync::Arc::new(bookstore_testing::RecordingReporter::new());
+    let server = bookstore_serve::GrpcServer::new(settings, &metrics)
+        .faults(faults)
+        .error_reporter(reporter.clone())
+        .add_service(DummyServiceServer::new(
+            bookstore_testing::DummyService::new(cases),
+        ));
+    let running =
+        bookstore_testing::spawn(|listeners, shutdown| server.serve(listeners, shutdown)).await;
+    let client = bookstore_proto::testing::v1::dummy_service_client::DummyServiceClient::new(
+        running.channel().await,
+    );
+    PlatformServer {
+        running,
+        client,
+        metrics,
+        reporter,
+    }
+}

@@ -3,51 +3,32 @@
 //! admitted finish as they would have; health checks are still answered; the refusal is
 //! counted and reported.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bookstore_layers::Metrics;
 use bookstore_proto::testing::v1::dummy_service_client::DummyServiceClient;
 use bookstore_proto::testing::v1::dummy_service_server::DummyServiceServer;
-use bookstore_serve::{GrpcServer, ServeError, ServerSettings};
+use bookstore_serve::{FaultSettings, GrpcServer, ServerSettings};
 use bookstore_testing::{
-    DUMMY, DummyService, RecordingReporter, Running, SpecialCases, WAIT, assert_status, eventually,
-    req, series, spawn,
+    DUMMY, DummyService, SpecialCases, WAIT, assert_status, eventually, req, series, spawn,
 };
 use tonic::Code;
-use tonic::transport::Channel;
+
+use crate::{PlatformServer, serve_on_platform};
 use tonic_health::pb::health_check_response::ServingStatus;
 
 /// What a shed call's caller reads, with a limit of two.
 const OVERLOADED: &str = "server overloaded: 2 calls in progress (the limit, \
                           --max-concurrent-calls); try again shortly or another replica";
 
-struct Server {
-    running: Running<ServeError>,
-    client: DummyServiceClient<Channel>,
-    metrics: Metrics,
-    reporter: Arc<RecordingReporter>,
-}
-
 /// The dummy service admitting two calls at a time, where `slow` takes a while.
-async fn serve_with_a_limit_of_two() -> Server {
+async fn serve_with_a_limit_of_two() -> PlatformServer {
     let settings = ServerSettings {
         max_concurrent_calls: 2,
         ..ServerSettings::default()
     };
-    let (metrics, reporter) = (Metrics::new(), Arc::new(RecordingReporter::new()));
     let cases = SpecialCases::new().delay("slow", Duration::from_secs(2));
-    let server = GrpcServer::new(&settings, &metrics)
-        .error_reporter(reporter.clone())
-        .add_service(DummyServiceServer::new(DummyService::new(cases)));
-    let running = spawn(|listeners, shutdown| server.serve(listeners, shutdown)).await;
-    let client = DummyServiceClient::new(running.channel().await);
-    Server {
-        running,
-        client,
-        metrics,
-        reporter,
-    }
+    serve_on_platform(&settings, &FaultSettings::default(), cases).await
 }
 
 #[tokio::test]
