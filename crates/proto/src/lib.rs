@@ -41,6 +41,15 @@ pub mod recommendations {
     }
 }
 
+/// `bookstore.catalog.*`: reading and managing the catalog's books.
+pub mod catalog {
+    /// `bookstore.catalog.v1`
+    #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
+    pub mod v1 {
+        include!(concat!(env!("OUT_DIR"), "/bookstore.catalog.v1.rs"));
+    }
+}
+
 /// `bookstore.factorial.*`
 pub mod factorial {
     /// `bookstore.factorial.v1`
@@ -105,6 +114,7 @@ decoding_limit! {
     legacy::bidirectional::bidirectional_server => BidirectionalServer: Bidirectional,
     recommendations::v1::recommendations_service_server
         => RecommendationsServiceServer: RecommendationsService,
+    catalog::v1::catalog_service_server => CatalogServiceServer: CatalogService,
     factorial::v1::factorial_service_server => FactorialServiceServer: FactorialService,
     demo::v1::demo_service_server => DemoServiceServer: DemoService,
     testing::v1::dummy_service_server => DummyServiceServer: DummyService,

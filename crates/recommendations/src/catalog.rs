@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use crate::category::Category;
+
 /// Why a catalog cannot be served: each stops the service at start-up with one line.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -41,81 +43,6 @@ pub enum CatalogError {
 
 /// The catalog compiled into the binary.
 pub const BUILT_IN_CATALOG: &str = include_str!("../data/catalog.toml");
-
-/// A genre. The domain's own type: the legacy and v1 APIs each map their enum onto it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Category {
-    /// Mystery.
-    Mystery,
-    /// Science fiction.
-    ScienceFiction,
-    /// Self-help.
-    SelfHelp,
-    /// Fantasy.
-    Fantasy,
-    /// History.
-    History,
-    /// Biography.
-    Biography,
-    /// Classics.
-    Classics,
-    /// Popular science.
-    Science,
-}
-
-impl Category {
-    /// Every category, in display order.
-    pub const ALL: [Self; 8] = [
-        Self::Mystery,
-        Self::ScienceFiction,
-        Self::SelfHelp,
-        Self::Fantasy,
-        Self::History,
-        Self::Biography,
-        Self::Classics,
-        Self::Science,
-    ];
-
-    /// The name used in catalog files and URLs, e.g. `science_fiction`.
-    pub fn slug(self) -> &'static str {
-        match self {
-            Self::Mystery => "mystery",
-            Self::ScienceFiction => "science_fiction",
-            Self::SelfHelp => "self_help",
-            Self::Fantasy => "fantasy",
-            Self::History => "history",
-            Self::Biography => "biography",
-            Self::Classics => "classics",
-            Self::Science => "science",
-        }
-    }
-
-    /// The name shown to people, e.g. `Science fiction`.
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Self::Mystery => "Mystery",
-            Self::ScienceFiction => "Science fiction",
-            Self::SelfHelp => "Self-help",
-            Self::Fantasy => "Fantasy",
-            Self::History => "History",
-            Self::Biography => "Biography",
-            Self::Classics => "Classics",
-            Self::Science => "Science",
-        }
-    }
-
-    /// The category with this slug.
-    pub fn from_slug(slug: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|category| category.slug() == slug)
-    }
-
-    /// The category's position in [`Category::ALL`], for tables indexed by category.
-    pub(crate) fn index(self) -> usize {
-        self as usize
-    }
-}
 
 /// A book in the catalog.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -216,12 +143,63 @@ impl Catalog {
                 year: record.year,
             });
         }
-        Ok(Self { by_category })
+        Ok(Self::from_books(by_category.into_iter().flatten()))
     }
 
-    /// The books in `category`, in file order.
+    /// A catalog of `books` as they are (a database's rows, checked when written): ids are
+    /// expected to be distinct. It may be empty.
+    pub fn from_books(books: impl IntoIterator<Item = Book>) -> Self {
+        let mut by_category: [Vec<Book>; Category::ALL.len()] = Default::default();
+        for book in books {
+            by_category[book.category.index()].push(book);
+        }
+        for books in &mut by_category {
+            books.sort_unstable_by_key(|book| book.id);
+        }
+        Self { by_category }
+    }
+
+    /// The books in `category`, in order of id.
     pub fn books(&self, category: Category) -> &[Book] {
         &self.by_category[category.index()]
+    }
+
+    /// Every book, category by category, each in order of id.
+    pub fn iter(&self) -> impl Iterator<Item = &Book> {
+        self.by_category.iter().flatten()
+    }
+
+    /// Up to `size` books of `category` (or of every category) with ids above `after`, in order
+    /// of id, and whether more follow: a page of a listing that stays in place while books are
+    /// added and removed. It costs O(log books + size), however large the catalog.
+    pub fn page_after(
+        &self,
+        category: Option<Category>,
+        after: u32,
+        size: usize,
+    ) -> (Vec<&Book>, bool) {
+        fn from(books: &[Book], after: u32) -> &[Book] {
+            &books[books.partition_point(|book| book.id <= after)..]
+        }
+        let mut page: Vec<&Book> = match category {
+            Some(category) => from(self.books(category), after)
+                .iter()
+                .take(size + 1)
+                .collect(),
+            // Each category's next `size + 1` books hold the next `size + 1` of all.
+            None => {
+                let mut page: Vec<&Book> = self
+                    .by_category
+                    .iter()
+                    .flat_map(|books| from(books, after).iter().take(size + 1))
+                    .collect();
+                page.sort_unstable_by_key(|book| book.id);
+                page
+            }
+        };
+        let more = page.len() > size;
+        page.truncate(size);
+        (page, more)
     }
 
     /// How many books the catalog holds.
@@ -232,6 +210,11 @@ impl Catalog {
     /// Whether the catalog is empty (a loaded catalog never is).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// How many books `category` (or the whole catalog) holds.
+    pub fn count(&self, category: Option<Category>) -> usize {
+        category.map_or_else(|| self.len(), |category| self.books(category).len())
     }
 }
 
@@ -289,6 +272,39 @@ mod tests {
 
     fn problem(text: &str) -> String {
         Catalog::parse(text, "test.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn pages_follow_ids_across_and_within_categories() {
+        let catalog = Catalog::built_in().unwrap();
+        let mut all: Vec<u32> = catalog.iter().map(|book| book.id).collect();
+        all.sort_unstable();
+        for category in std::iter::once(None).chain(Category::ALL.map(Some)) {
+            let expected: Vec<u32> = all
+                .iter()
+                .copied()
+                .filter(|id| {
+                    category.is_none_or(|c| catalog.iter().any(|b| b.id == *id && b.category == c))
+                })
+                .collect();
+            for size in [1, 7, 100] {
+                let (mut after, mut seen) = (0, Vec::new());
+                loop {
+                    let (page, more) = catalog.page_after(category, after, size);
+                    assert!(page.len() <= size);
+                    seen.extend(page.iter().map(|book| book.id));
+                    match page.last() {
+                        Some(last) if more => after = last.id,
+                        _ => break,
+                    }
+                }
+                assert_eq!(seen, expected, "{category:?} by {size}");
+                assert_eq!(catalog.count(category), expected.len());
+            }
+        }
+        // A page starts after its token's id even if that book is gone.
+        let (page, _) = catalog.page_after(None, 4, 1);
+        assert_eq!(page[0].id, 5);
     }
 
     #[test]

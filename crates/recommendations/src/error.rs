@@ -1,8 +1,11 @@
 //! Everything a request to the Recommendations service can get wrong, and which gRPC status
 //! each failure is. The mapping to `tonic::Status` is written once, here. (What can stop the
-//! process — a bad catalog, a port in use — is [`RunError`](crate::RunError).)
+//! process — a bad catalog, a port in use — is [`RunError`](crate::RunError).) A database's
+//! answer to a write ([`StoreError`]) becomes one of these here too.
 
 use bookstore_layers::GrpcError;
+
+use crate::database::StoreError;
 use tonic::{Code, Status};
 
 /// A request the Recommendations service refuses.
@@ -63,6 +66,61 @@ pub enum Error {
         /// The limit.
         max: usize,
     },
+    /// The catalog has not been loaded yet (its database was unreachable at start).
+    #[error("the catalog is not loaded yet: its database is unreachable; try again shortly")]
+    CatalogLoading,
+    /// A field of a book or request breaks a rule.
+    #[error("{field} {problem}")]
+    InvalidField {
+        /// The field, as the request names it (e.g. `book.title`).
+        field: &'static str,
+        /// The rule, e.g. "must not be empty".
+        problem: String,
+    },
+    /// A book's resource name that is not `books/{id}`.
+    #[error("{field} must be books/{{id}} with a positive id, e.g. books/42, got {name:?}")]
+    InvalidName {
+        /// The field.
+        field: &'static str,
+        /// What was sent (cut short if long).
+        name: String,
+    },
+    /// A book with this title and author is already in the catalog.
+    #[error("a book with this title and author is already in the catalog")]
+    DuplicateBook,
+    /// A conditional write whose etag is no longer the book's.
+    #[error(
+        "books/{id} changed since it was read (its etag is now {current}); read it again, then retry"
+    )]
+    EtagMismatch {
+        /// The book's id.
+        id: u32,
+        /// Its etag now.
+        current: String,
+    },
+    /// A write to the built-in, read-only catalog.
+    #[error(
+        "the catalog is read-only: this service serves its built-in catalog; start it with \
+         DATABASE_URL=sqlite://PATH (or postgres://…) to keep books in a database and change them"
+    )]
+    ReadOnly,
+    /// A write while the database is unreachable.
+    #[error(
+        "the catalog database is unreachable, so the catalog cannot be changed now (reads still \
+         work); try again later"
+    )]
+    DatabaseUnavailable,
+    /// A write by a client that may only read.
+    #[error("only {writers} may change the catalog; client {client:?} may only read it")]
+    WriteForbidden {
+        /// Who may write.
+        writers: String,
+        /// Who asked.
+        client: String,
+    },
+    /// The database failed in a way the client cannot mend (logged in full where it happens).
+    #[error("the catalog database failed; nothing was changed")]
+    DatabaseFailed,
     /// A `page_token` that does not continue this search.
     #[error("page_token {problem}, or leave it empty for the first page")]
     InvalidPageToken {
@@ -102,13 +160,38 @@ impl GrpcError for Error {
     fn code(&self) -> Code {
         match self {
             Self::CategoryNotFound | Self::BookNotFound { .. } => Code::NotFound,
+            Self::CatalogLoading | Self::DatabaseUnavailable => Code::Unavailable,
+            Self::DuplicateBook => Code::AlreadyExists,
+            Self::EtagMismatch { .. } => Code::Aborted,
+            Self::ReadOnly => Code::FailedPrecondition,
+            Self::WriteForbidden { .. } => Code::PermissionDenied,
+            Self::DatabaseFailed => Code::Internal,
             Self::CategoryRequired
             | Self::UnknownCategory { .. }
             | Self::Negative { .. }
             | Self::NotPositive { .. }
             | Self::QueryTooLong { .. }
             | Self::TooManyWords { .. }
-            | Self::InvalidPageToken { .. } => Code::InvalidArgument,
+            | Self::InvalidPageToken { .. }
+            | Self::InvalidField { .. }
+            | Self::InvalidName { .. } => Code::InvalidArgument,
+        }
+    }
+}
+
+impl From<StoreError> for Error {
+    /// What a client is told when the database refuses or fails a write. Failures it cannot
+    /// mend are logged here in full and reach it without their details.
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unreachable(_) => Self::DatabaseUnavailable,
+            StoreError::Duplicate => Self::DuplicateBook,
+            StoreError::NotFound { id } => Self::BookNotFound { id: id.into() },
+            StoreError::EtagMismatch { id, current } => Self::EtagMismatch { id, current },
+            other => {
+                tracing::error!(error = %other, "catalog write failed");
+                Self::DatabaseFailed
+            }
         }
     }
 }

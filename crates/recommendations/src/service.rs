@@ -46,16 +46,17 @@ impl legacy::recommendations_server::Recommendations for LegacyRecommendations {
         non_negative("user_id", request.user_id.into())?;
         let category = legacy_category(request.category)?;
         let wanted = non_negative("max_results", request.max_results.into())?;
-        let recommendations = self
-            .recommender
-            .recommend(category, wanted)
-            .into_iter()
-            .map(|book| legacy::BookRecommendation {
-                // Catalog ids of the legacy categories are small; the tutorial's type is int32.
-                id: i32::try_from(book.id).unwrap_or(i32::MAX),
-                title: book.title.clone(),
-            })
-            .collect();
+        let recommendations = self.recommender.recommend(category, wanted, |books| {
+            books
+                .into_iter()
+                .map(|book| legacy::BookRecommendation {
+                    // Catalog ids of the legacy categories are small; the tutorial's type is
+                    // int32.
+                    id: i32::try_from(book.id).unwrap_or(i32::MAX),
+                    title: book.title.clone(),
+                })
+                .collect()
+        })?;
         Ok(Response::new(legacy::RecommendationResponse {
             recommendations,
         }))
@@ -101,7 +102,7 @@ fn domain_category(value: i32) -> Result<Category, Error> {
 }
 
 /// The category a search is filtered by: `None` (every category) for UNSPECIFIED.
-fn search_category(value: i32) -> Result<Option<Category>, Error> {
+pub(crate) fn search_category(value: i32) -> Result<Option<Category>, Error> {
     match v1::Category::try_from(value) {
         Ok(v1::Category::Unspecified) => Ok(None),
         Ok(_) => domain_category(value).map(Some),
@@ -132,12 +133,9 @@ impl v1::recommendations_service_server::RecommendationsService for Recommendati
             0 => DEFAULT_MAX_RESULTS as u64,
             wanted => wanted,
         };
-        let books = self
-            .recommender
-            .recommend(category, wanted)
-            .into_iter()
-            .map(v1_book)
-            .collect();
+        let books = self.recommender.recommend(category, wanted, |books| {
+            books.into_iter().map(v1_book).collect()
+        })?;
         Ok(Response::new(v1::RecommendResponse { books }))
     }
 
@@ -145,7 +143,8 @@ impl v1::recommendations_service_server::RecommendationsService for Recommendati
         &self,
         _request: Request<v1::ListCategoriesRequest>,
     ) -> Result<Response<v1::ListCategoriesResponse>, Status> {
-        let catalog = self.recommender.catalog();
+        let snapshot = self.recommender.snapshot()?;
+        let catalog = snapshot.catalog();
         let categories = Category::ALL
             .into_iter()
             .filter(|category| !catalog.books(*category).is_empty())
@@ -162,7 +161,8 @@ impl v1::recommendations_service_server::RecommendationsService for Recommendati
         &self,
         request: Request<v1::GetBookRequest>,
     ) -> Result<Response<v1::GetBookResponse>, Status> {
-        let book = self.recommender.book(request.get_ref().id)?;
+        let snapshot = self.recommender.snapshot()?;
+        let book = snapshot.book(request.get_ref().id)?;
         Ok(Response::new(v1::GetBookResponse {
             book: Some(v1_book(book)),
         }))
@@ -173,7 +173,8 @@ impl v1::recommendations_service_server::RecommendationsService for Recommendati
         request: Request<v1::SearchBooksRequest>,
     ) -> Result<Response<v1::SearchBooksResponse>, Status> {
         let request = request.into_inner();
-        let page = self.recommender.search(&Search {
+        let snapshot = self.recommender.snapshot()?;
+        let page = snapshot.search(&Search {
             query: &request.query,
             category: search_category(request.category)?,
             page_size: request.page_size.into(),

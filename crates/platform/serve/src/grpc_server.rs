@@ -13,6 +13,7 @@
 //!    connections close, and `serve` returns.
 
 use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -52,6 +53,8 @@ pub struct GrpcServer {
     health: HealthReporter,
     tls: TlsSettings,
     faults: Faults,
+    /// What must finish before the services report SERVING (see [`GrpcServer::serving_after`]).
+    ready: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
 impl std::fmt::Debug for GrpcServer {
@@ -75,6 +78,7 @@ impl GrpcServer {
             health: HealthReporter::new(),
             tls: TlsSettings::default(),
             faults: Faults::default(),
+            ready: None,
         }
     }
 
@@ -121,6 +125,14 @@ impl GrpcServer {
         self
     }
 
+    /// Reports every service `NOT_SERVING` until `ready` completes, then `SERVING` (a service
+    /// waiting for its database, say): calls are taken meanwhile, so the service answers for
+    /// itself (e.g. UNAVAILABLE), while balancers and readiness probes keep traffic away.
+    pub fn serving_after(mut self, ready: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.ready = Some(Box::pin(ready));
+        self
+    }
+
     /// The handle that sets this server's health statuses (e.g. NOT_SERVING while a dependency
     /// is down).
     pub fn health(&self) -> HealthReporter {
@@ -135,7 +147,23 @@ impl GrpcServer {
     ) -> Result<(), ServeError> {
         let tls = self.tls.load()?;
         health::add_health_and_reflection(&mut self.routes, &self.health, &self.services)?;
-        health::start_serving(self.health.clone(), &self.services).await;
+        let stop_accepting = CancellationToken::new();
+        let draining = CancellationToken::new();
+        match self.ready.take() {
+            None => health::start_serving(self.health.clone(), &self.services).await,
+            Some(ready) => {
+                health::stand_by(self.health.clone(), &self.services).await;
+                let (health, services) = (self.health.clone(), self.services.clone());
+                let stopping = draining.clone();
+                tokio::spawn(async move {
+                    tokio::select! {
+                        () = ready => health::start_serving(health, &services).await,
+                        // Once shutdown starts, the statuses stay NOT_SERVING.
+                        () = stopping.cancelled() => {}
+                    }
+                });
+            }
+        }
 
         if self.faults.any() {
             tracing::warn!(
@@ -146,7 +174,6 @@ impl GrpcServer {
                 self.faults
             );
         }
-        let stop_accepting = CancellationToken::new();
         let cutoff = CancellationToken::new();
         let stack = ServerStack::new(StackConfig {
             metrics: self.metrics.clone(),
@@ -214,6 +241,7 @@ impl GrpcServer {
         });
 
         let begin_drain = async {
+            draining.cancel();
             serving.store(false, Ordering::Relaxed);
             health::stop_serving(self.health.clone(), &self.services).await;
             stop_accepting.cancel();

@@ -48,11 +48,20 @@ pub(crate) fn add_health_and_reflection(
     Ok(())
 }
 
-/// Marks every service `SERVING`.
+/// Marks every service `SERVING`, and the server as a whole (`""`).
 pub(crate) async fn start_serving(health: HealthReporter, services: &[&'static str]) {
-    for service in services {
+    for service in services.iter().copied().chain([""]) {
         health
             .set_service_status(service, ServingStatus::Serving)
+            .await;
+    }
+}
+
+/// Marks every service, and the server as a whole, `NOT_SERVING` until [`start_serving`].
+pub(crate) async fn stand_by(health: HealthReporter, services: &[&'static str]) {
+    for service in services.iter().copied().chain([""]) {
+        health
+            .set_service_status(service, ServingStatus::NotServing)
             .await;
     }
 }

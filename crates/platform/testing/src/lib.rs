@@ -30,7 +30,9 @@
 //! - `waiting`: [`eventually`], [`within`], [`WAIT`] — for effects that land a moment after the
 //!   client has its answer, and calls that must not hang;
 //! - `ports`: ports nothing listens on ([`free_port`], [`free_port_on`]);
-//! - `series`: metric series names; `proxy`: a connection a test can cut ([`Proxy`]);
+//! - `series`: metric series names; `proxy`: a connection a test can cut ([`Proxy`]); `gate`:
+//!   a proxy a test closes and opens, as a server that goes away and comes back ([`Gate`]);
+//! - `test_database`: a database of its own per test, SQLite or PostgreSQL ([`TestDatabase`]);
 //! - `otlp`: an OTLP trace receiver ([`OtlpReceiver`]) that keeps the spans services export;
 //! - `properties`: what property tests share: [`property_cases`] (honouring `PROPTEST_CASES`)
 //!   and HTTP/1.1 requests written byte by byte ([`raw_http`]), with what servers make of them.
@@ -40,6 +42,7 @@
 
 mod calls;
 mod dummy;
+mod gate;
 mod harness;
 mod otlp;
 mod ports;
@@ -48,10 +51,12 @@ mod proxy;
 mod reporter;
 mod series;
 mod spawn;
+mod test_database;
 mod waiting;
 
 pub use calls::{RawCodec, assert_status, channel, collect, raw_unary, req, reqs};
 pub use dummy::{DummyService, SpecialCase, SpecialCases};
+pub use gate::Gate;
 pub use harness::{TestServer, serve_dummy, serve_dummy_on_platform};
 pub use otlp::{OtlpReceiver, ReceivedSpan};
 pub use ports::{free_port, free_port_on};
@@ -63,4 +68,5 @@ pub use proxy::Proxy;
 pub use reporter::RecordingReporter;
 pub use series::{DUMMY, series, series_of};
 pub use spawn::{Running, spawn, spawn_on};
+pub use test_database::{Engine, TestDatabase};
 pub use waiting::{WAIT, eventually, sample_settles, within};
