@@ -3,12 +3,14 @@
 //! `bookstore up` runs every service of the system in one process, on the same ports and with
 //! the same code as their own binaries, so a newcomer sees the whole system with one command
 //! and no external services. Ctrl+C (or SIGTERM) shuts everything down gracefully; a second
-//! one exits at once. `bookstore recommend`, `factorial`, `ncr` and `health` call the running
-//! system ([`cli`]); `serve` runs one service alone; `certs` writes development certificates;
-//! `demo` calls the demo service.
+//! one exits at once. `bookstore recommend`, `books`, `factorial`, `ncr` and `health` call the
+//! running system ([`cli`]); `serve` runs one service alone; `db migrate` brings a catalog
+//! database up to date ([`db`]); `certs` writes development certificates; `demo` calls the demo
+//! service.
 
 pub mod certs;
 pub mod cli;
+pub mod db;
 pub mod serve;
 pub mod up;
 
@@ -39,6 +41,9 @@ pub enum Command {
     Certs(certs::CertsArgs),
     /// Calls the demo service: unary, bidirectional, server- or client-streaming.
     Demo(demo_client::ClientArgs),
+    /// Manages the catalog's database (`bookstore db migrate`).
+    #[command(subcommand)]
+    Db(db::DbCommand),
     /// Calls to the system's services.
     #[command(flatten)]
     Client(cli::Client),
@@ -69,6 +74,9 @@ pub enum Error {
     /// A demo call failed.
     #[error(transparent)]
     Demo(#[from] demo_client::ClientError),
+    /// The catalog's data directory could not be prepared.
+    #[error(transparent)]
+    CatalogLocation(#[from] up::CatalogLocationError),
     /// Certificates could not be written.
     #[error(transparent)]
     Certs(#[from] bookstore_tls::dev_certs::CertsError),

@@ -14,10 +14,12 @@ async fn main() -> ExitCode {
     match cli.command {
         // Alone in its process: the service's own telemetry, as its binary has it.
         Command::Serve(service) => bookstore::serve::run(service).await,
-        // A call writes its answer, or one line saying why there is none: no log lines.
+        // A call (or a migration) writes its answer, or one line saying why there is none: no
+        // log lines.
         Command::Client(client) => {
             exit_status("bookstore", client.run(&mut std::io::stdout()).await)
         }
+        Command::Db(db) => exit_status("bookstore", db.run(&mut std::io::stdout()).await),
         command => launch(command).await,
     }
 }
@@ -36,7 +38,7 @@ async fn launch(command: Command) -> ExitCode {
         Command::Demo(args) => demo_client::run_client(&args, &mut std::io::stdout())
             .await
             .map_err(Into::into),
-        Command::Serve(_) | Command::Client(_) => unreachable!("run by main"),
+        Command::Serve(_) | Command::Client(_) | Command::Db(_) => unreachable!("run by main"),
     };
     telemetry.shutdown();
     exit_status("bookstore", result)

@@ -1,4 +1,5 @@
-//! `bookstore certs` writes a usable bundle, keeps keys private, and never replaces keys
+//! `bookstore certs` writes a usable bundle (the services' certificates, and the `admin` and
+//! `loadgen` clients', each said what it is for), keeps keys private, and never replaces keys
 //! without `--force`.
 
 use std::process::Command;
@@ -25,6 +26,7 @@ fn writes_a_ca_and_one_certificate_per_service_with_private_keys() {
         "ncr-gateway",
         "demo",
         "loadgen",
+        "admin",
     ] {
         let cert = std::fs::read_to_string(out.join(format!("{name}.pem"))).unwrap();
         assert!(cert.starts_with("-----BEGIN CERTIFICATE-----"), "{name}");
@@ -44,6 +46,19 @@ fn writes_a_ca_and_one_certificate_per_service_with_private_keys() {
             );
         }
     }
+    // What each client-only identity is for.
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        said.lines().any(|line| line
+            .trim_start()
+            .starts_with("admin: may write the catalog under mutual TLS")),
+        "{said}"
+    );
+    assert!(
+        said.lines()
+            .any(|line| line.trim_start().starts_with("loadgen: ")),
+        "{said}"
+    );
     let ca_before = std::fs::read(out.join("ca.key")).unwrap();
     let again = certs(&["--out", out.to_str().unwrap()]);
     assert!(!again.status.success());

@@ -1,14 +1,17 @@
-//! The system's command-line clients: `bookstore recommend`, `factorial`, `ncr` and `health`,
-//! each finding its service through the variables the system already uses (see [`target`]),
-//! writing text for people or JSON for programs (`--json`), and failing with one line and
-//! exit status 1: a service that is not running, a deadline that passed, or the server's own
-//! words for a request it refused.
+//! The system's command-line clients: `bookstore recommend`, `books`, `factorial`, `ncr` and
+//! `health`, each finding its service through the variables the system already uses (see
+//! [`target`]), writing text for people or JSON for programs (`--json`), and failing with one
+//! line and exit status 1: a service that is not running, a deadline that passed, or the
+//! server's own words for a request it refused.
 //!
-//! One command per file: `recommend`, `factorial`, `ncr`, `health`. What they share: `target`
-//! (where each service is, and the deadline), `grpc` (a call through the platform's client
-//! side, and what a failed one means), `web` (a GET from a web app, over hyper), `output`
-//! (text or JSON), `error` ([`CliError`]).
+//! One command per file: `recommend`, `books` (a group: list, get, add, update, delete),
+//! `factorial`, `ncr`, `health`. What they share: `target` (where each service is, and the
+//! deadline), `grpc` (a call through the platform's client side, and what a failed one means),
+//! `web` (a GET from a web app, over hyper), `category` (categories as flags), `output` (text or
+//! JSON), `error` ([`CliError`]).
 
+pub mod books;
+mod category;
 mod error;
 pub mod factorial;
 mod grpc;
@@ -34,6 +37,9 @@ pub use target::{
 pub enum Client {
     /// Asks the Recommendations service for books of a category.
     Recommend(recommend::RecommendArgs),
+    /// Reads and changes the catalog: list, get, add, update and delete books.
+    #[command(subcommand)]
+    Books(books::BooksCommand),
     /// Asks the Factorial service for n!, exactly.
     Factorial(factorial::FactorialArgs),
     /// Asks the nCr gateway for nCr ("n choose r"), exactly.
@@ -47,6 +53,7 @@ impl Client {
     pub async fn run(&self, out: &mut dyn Write) -> Result<(), CliError> {
         match self {
             Self::Recommend(args) => recommend::run(args, out).await,
+            Self::Books(command) => command.run(out).await,
             Self::Factorial(args) => factorial::run(args, out).await,
             Self::Ncr(args) => ncr::run(args, out).await,
             Self::Health(args) => health::run(args, out).await,

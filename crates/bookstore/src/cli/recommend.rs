@@ -15,10 +15,10 @@ use bookstore_proto::recommendations::v1::recommendations_service_client::Recomm
 use bookstore_proto::recommendations::v1::{Book, Category, RecommendRequest};
 use bookstore_tls::UpstreamTlsSettings;
 use clap::Args;
-use clap::builder::{PossibleValuesParser, TypedValueParser as _};
-use marketplace::category::{display_name, from_slug, named, slug};
+use marketplace::category::{display_name, from_slug, slug};
 use serde::Serialize;
 
+use crate::cli::category::category_parser;
 use crate::cli::grpc::Grpc;
 use crate::cli::output::{OutputArgs, Report, table};
 use crate::cli::{CliError, Deadline, RecommendationsAt};
@@ -49,12 +49,6 @@ pub struct RecommendArgs {
     /// Text or JSON.
     #[command(flatten)]
     pub output: OutputArgs,
-}
-
-/// Accepts the categories' slugs (and lists them in `--help`).
-fn category_parser() -> impl clap::builder::TypedValueParser<Value = Category> {
-    PossibleValuesParser::new(named().iter().map(|named| named.slug.as_str()))
-        .map(|slug| from_slug(&slug).expect("only the categories' own slugs are accepted"))
 }
 
 /// One book, as `--json` writes it.

@@ -4,15 +4,19 @@
 //! too, and the failure is reported. The marketplace and the nCr gateway call the ports their
 //! upstreams were actually given, so any port can move, or be 0 (a free port).
 //!
+//! The catalog is kept in an SQLite file in the data directory (see `catalog_location`), so
+//! books added with `bookstore books add` are still there after a restart.
+//!
 //! With `--tls`, every gRPC hop runs over mutual TLS with certificates generated for this run
 //! (deleted when it stops), and each gRPC service admits only its own clients: Recommendations
-//! only the marketplace (and the load generator), Factorial only the nCr gateway (and the load
-//! generator).
+//! only the marketplace, the load generator and `admin` (the one client that may change the
+//! catalog), Factorial only the nCr gateway (and the load generator).
 
+mod catalog_location;
 mod ports;
 
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use bookstore_serve::{Listeners, Shutdown};
 use bookstore_telemetry::{LogFormat, Telemetry};
@@ -21,10 +25,12 @@ use bookstore_tls::{TlsSettings, UpstreamTlsSettings};
 use clap::Args;
 use tracing::instrument::WithSubscriber as _;
 
+use self::catalog_location::CatalogLocation;
+pub use self::catalog_location::CatalogLocationError;
 use self::ports::Bound;
 pub use self::ports::Ports;
 use crate::Error;
-use crate::certs::IDENTITIES;
+use crate::certs::{ADMIN, IDENTITIES};
 
 /// Options of `bookstore up`.
 #[derive(Args, Debug, Clone)]
@@ -36,6 +42,16 @@ pub struct UpArgs {
     /// Run every gRPC hop over mutual TLS, with certificates generated for this run.
     #[arg(long)]
     pub tls: bool,
+
+    /// Directory for the catalog's SQLite database, `catalog.db` (created if needed); by
+    /// default `$XDG_DATA_HOME/bookstore`, or `~/.local/share/bookstore`.
+    #[arg(long, env = "BOOKSTORE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// The catalog's database instead of the data directory's file: sqlite://PATH or
+    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 
     /// Log output format: `text` for people, `json` for log shippers. Levels come from RUST_LOG.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -102,8 +118,11 @@ impl System {
 
     /// Mutual TLS everywhere, from certificates in `dir`, with per-service allow-lists.
     fn with_mutual_tls(mut self, dir: &Path) -> Self {
-        self.recommendations.serve.tls =
-            TlsSettings::mutual_from_dir(dir, "recommendations", &["marketplace", "loadgen"]);
+        self.recommendations.serve.tls = TlsSettings::mutual_from_dir(
+            dir,
+            "recommendations",
+            &["marketplace", "loadgen", ADMIN],
+        );
         self.factorial.serve.tls =
             TlsSettings::mutual_from_dir(dir, "factorial", &["ncr-gateway", "loadgen"]);
         self.demo.serve.tls = TlsSettings::mutual_from_dir(dir, "demo", &[]);
@@ -119,6 +138,8 @@ impl System {
 pub async fn run(args: UpArgs, shutdown: Shutdown) -> Result<(), Error> {
     let host = args.host.as_str();
     let mut system = System::on(host);
+    let catalog = CatalogLocation::resolve(args.database_url.as_deref(), args.data_dir.as_deref())?;
+    system.recommendations.database_url = Some(catalog.url.clone());
     // Kept alive until the system stops; the certificates are deleted with it.
     let certs = if args.tls {
         let dir = tempfile::Builder::new()
@@ -140,7 +161,7 @@ pub async fn run(args: UpArgs, shutdown: Shutdown) -> Result<(), Error> {
     system.ncr_gateway.factorial_port = bound.factorial.main_addr().port();
     print!(
         "{}",
-        banner(host, &bound, certs.as_ref().map(|dir| dir.path()))
+        banner(host, &bound, &catalog, certs.as_ref().map(|dir| dir.path()))
     );
     let Bound {
         marketplace: marketplace_listeners,
@@ -194,7 +215,7 @@ pub async fn run(args: UpArgs, shutdown: Shutdown) -> Result<(), Error> {
 
 /// What `bookstore up` prints once every port is bound: where each service is, on the ports it
 /// actually got.
-fn banner(host: &str, bound: &Bound, certs: Option<&Path>) -> String {
+fn banner(host: &str, bound: &Bound, catalog: &CatalogLocation, certs: Option<&Path>) -> String {
     let shown = match host {
         "0.0.0.0" | "::" | "[::]" => "localhost",
         host if host.contains(':') && !host.starts_with('[') => &format!("[{host}]"),
@@ -221,6 +242,7 @@ fn banner(host: &str, bound: &Bound, certs: Option<&Path>) -> String {
             port(listeners)
         );
     }
+    text += &format!("  catalog           {}\n", catalog.shown);
     if let Some(dir) = certs {
         let dir = dir.display();
         text += &format!("Every gRPC hop uses mutual TLS; this run's certificates are in {dir}\n");
@@ -228,6 +250,11 @@ fn banner(host: &str, bound: &Bound, certs: Option<&Path>) -> String {
             "  e.g. grpcurl -cacert {dir}/ca.pem -cert {dir}/loadgen.pem -key {dir}/loadgen.key \\\n"
         );
         text += &format!("         {shown}:{} list\n", port(&bound.recommendations));
+        text += &format!(
+            "  catalog writes need the {ADMIN} certificate: bookstore books add ... \\\n         \
+             --upstream-ca {dir}/ca.pem --upstream-cert {dir}/{ADMIN}.pem --upstream-key \
+             {dir}/{ADMIN}.key\n"
+        );
     }
     text += "Press Ctrl+C to stop.\n";
     text

@@ -1,5 +1,6 @@
 //! Starting `bookstore up` as a child process, signalling it, and waiting for its banner,
-//! its homepage and its exit.
+//! its homepage and its exit. Every launch keeps its catalog in a data directory of its own
+//! (deleted with it) unless told otherwise, never in the developer's.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -7,12 +8,32 @@ use std::time::{Duration, Instant};
 
 pub(crate) const HOST: &str = "127.0.0.3";
 
-pub(crate) struct Launcher(pub(crate) Child);
+/// A running `bookstore up`, killed when dropped, and the data directory it was given (if this
+/// module made one), deleted after it.
+pub(crate) struct Launcher(pub(crate) Child, pub(crate) Option<tempfile::TempDir>);
+
+/// `bookstore up` with the variables a developer's shell could steer it with cleared, and a
+/// data directory of its own (returned: it lives as long as the launch needs it). A
+/// `--data-dir` flag among the arguments takes precedence.
+pub(crate) fn up_command(host: &str) -> (Command, tempfile::TempDir) {
+    let data = tempfile::Builder::new()
+        .prefix("bookstore-up-data-")
+        .tempdir()
+        .unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bookstore"));
+    command
+        .args(["up", "--host", host])
+        .env_remove("DATABASE_URL")
+        .env("BOOKSTORE_DATA_DIR", data.path());
+    (command, data)
+}
 
 impl Drop for Launcher {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+        // Only once the process is gone: it may still be writing there.
+        drop(self.1.take());
     }
 }
 
@@ -49,15 +70,15 @@ pub(crate) fn launch_with(
     extra: &[&str],
     variables: &[(&str, &str)],
 ) -> (Launcher, BufReader<std::process::ChildStdout>, String) {
-    let child = Command::new(env!("CARGO_BIN_EXE_bookstore"))
-        .args(["up", "--host", host])
+    let (mut command, data) = up_command(host);
+    let child = command
         .args(extra)
         .envs(variables.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut launcher = Launcher(child);
+    let mut launcher = Launcher(child, Some(data));
     let mut stdout = BufReader::new(launcher.0.stdout.take().unwrap());
     let mut banner = String::new();
     while !banner.contains("Press Ctrl+C") {

@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::launcher::{
-    HOST, Launcher, homepage_with_recommendations, launch, signal, wait_for_exit,
+    HOST, Launcher, homepage_with_recommendations, launch, signal, up_command, wait_for_exit,
 };
 
 #[tokio::test]
@@ -100,14 +100,14 @@ async fn up_runs_the_system_and_stops_gracefully() {
 async fn one_request_id_is_logged_by_the_marketplace_and_recommendations() {
     const LOG_HOST: &str = "127.0.0.7";
     let log = tempfile::NamedTempFile::new().unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_bookstore"))
-        .args(["up", "--host", LOG_HOST])
+    let (mut command, data) = up_command(LOG_HOST);
+    let child = command
         .env("RUST_LOG", "debug,h2=info,hyper=info")
         .stdout(Stdio::null())
         .stderr(log.reopen().unwrap())
         .spawn()
         .unwrap();
-    let mut launcher = Launcher(child);
+    let mut launcher = Launcher(child, Some(data));
     let url = format!("http://{LOG_HOST}:5000/");
     homepage_with_recommendations(&url).await;
     let response = reqwest::Client::new()

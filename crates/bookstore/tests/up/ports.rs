@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use bookstore_testing::free_port_on;
 
-use crate::launcher::{homepage_with_recommendations, launch_with, signal, wait_for_exit};
+use crate::launcher::{
+    homepage_with_recommendations, launch_with, signal, up_command, wait_for_exit,
+};
 
 /// `bookstore up` on `host` with every port free but those `settings` set, run to its end.
 pub(crate) fn up_with_taken_ports(
@@ -14,8 +16,7 @@ pub(crate) fn up_with_taken_ports(
     flags: &[&str],
     variables: &[(&str, String)],
 ) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_bookstore"));
-    command.args(["up", "--host", host]);
+    let (mut command, _data) = up_command(host);
     for variable in EVERY_PORT {
         command.env(variable, "0");
     }

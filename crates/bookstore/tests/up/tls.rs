@@ -1,4 +1,5 @@
-//! `bookstore up --tls`: every gRPC hop over mutual TLS with certificates made for the run.
+//! `bookstore up --tls`: every gRPC hop over mutual TLS with certificates made for the run;
+//! only the `admin` certificate may change the catalog.
 
 use std::process::Command;
 use std::time::Duration;
@@ -96,6 +97,37 @@ async fn up_with_tls_runs_every_grpc_hop_over_mutual_tls() {
     assert!(recommend.status.success(), "{recommend:?}");
     let books: serde_json::Value = serde_json::from_slice(&recommend.stdout).unwrap();
     assert_eq!(books["books"].as_array().unwrap().len(), 3, "{books}");
+
+    // Only the admin certificate may change the catalog; any other may read it.
+    let add_as = |identity: &str| {
+        Command::new(env!("CARGO_BIN_EXE_bookstore"))
+            .args([
+                "books",
+                "add",
+                "--title",
+                "Gaudy Night",
+                "--author",
+                "Dorothy L. Sayers",
+            ])
+            .args(["--category", "mystery", "--year", "1935"])
+            .args(["--upstream-ca", &format!("{dir}/ca.pem")])
+            .args(["--upstream-cert", &format!("{dir}/{identity}.pem")])
+            .args(["--upstream-key", &format!("{dir}/{identity}.key")])
+            .args(["--upstream-server-name", "recommendations"])
+            .env("RECOMMENDATIONS_HOST", TLS_HOST)
+            .output()
+            .unwrap()
+    };
+    let forbidden = add_as("loadgen");
+    assert_eq!(forbidden.status.code(), Some(1), "{forbidden:?}");
+    let line = String::from_utf8_lossy(&forbidden.stderr);
+    assert!(
+        line.starts_with("bookstore: recommendations answered PERMISSION_DENIED: "),
+        "{line}"
+    );
+    let added = add_as("admin");
+    assert!(added.status.success(), "{added:?}");
+    assert!(String::from_utf8_lossy(&added.stdout).starts_with("books/"));
 
     signal(&launcher.0, "-TERM");
     assert!(wait_for_exit(&mut launcher.0, Duration::from_secs(10)).success());
