@@ -14,7 +14,6 @@ use std::ops::Range;
 
 use crate::catalog::{Book, Catalog, Category};
 use crate::error::Error;
-use crate::page_token::SearchFingerprint;
 use crate::query::Query;
 
 /// Where a book is in the catalog, with what a search compares, worked out once.
@@ -45,8 +44,6 @@ pub(crate) struct BookIndex {
     by_category: [Vec<usize>; Category::ALL.len()],
     /// Position in `entries` of each id.
     by_id: HashMap<u32, usize>,
-    /// Every book hashed, so page tokens from another catalog are refused.
-    catalog_fingerprint: SearchFingerprint,
 }
 
 impl BookIndex {
@@ -74,31 +71,16 @@ impl BookIndex {
         });
         let mut by_category: [Vec<usize>; Category::ALL.len()] = Default::default();
         let mut by_id = HashMap::with_capacity(entries.len());
-        let mut catalog_fingerprint = SearchFingerprint::new();
         for (position, entry) in entries.iter().enumerate() {
             let book = entry.book(catalog);
             by_category[book.category.index()].push(position);
             by_id.insert(book.id, position);
-            catalog_fingerprint
-                .write(&book.id.to_be_bytes())
-                .write(book.title.as_bytes())
-                .write(&[0])
-                .write(book.author.as_bytes())
-                .write(&[0])
-                .write(book.category.slug().as_bytes())
-                .write(&book.year.to_be_bytes());
         }
         Self {
             entries,
             by_category,
             by_id,
-            catalog_fingerprint,
         }
-    }
-
-    /// The hash of every book indexed, for binding page tokens to this catalog.
-    pub(crate) fn catalog_fingerprint(&self) -> SearchFingerprint {
-        self.catalog_fingerprint
     }
 
     /// The book with catalog id `id` in `catalog` (the one indexed): ids must be positive, and

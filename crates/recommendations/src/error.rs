@@ -134,7 +134,7 @@ pub enum Error {
 pub enum PageTokenProblem {
     /// It is not a token the service wrote (or was altered).
     Malformed,
-    /// It belongs to a search with another query or category (or another catalog).
+    /// It belongs to a search with another query or category.
     OtherSearch,
 }
 

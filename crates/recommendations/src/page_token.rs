@@ -1,13 +1,17 @@
 //! `SearchBooks` page tokens: `<offset>.<fingerprint>` — where the next page starts, and 16 hex
-//! digits hashing the search the token belongs to (the query's canonical words, the category,
-//! and the catalog itself; see [`SearchFingerprint`]).
+//! digits hashing the search the token belongs to (the query's canonical words and the
+//! category; see [`SearchFingerprint`]). `ListBooks` tokens have the same form, the offset being
+//! the last id listed.
 //!
-//! So a token sent with another query or category, or to a server with another catalog (where
-//! its offset would skip or repeat books), is refused rather than silently followed (AIP-158).
+//! So a token sent with another query or category is refused rather than silently followed
+//! (AIP-158).
 //! Queries with the same canonical words (see `query.rs`: differing only in case, spacing,
 //! word order, repeated words, or words contained in another word of the query) find the same
 //! books, so they are the same search and share tokens; the page size may change from page to
-//! page. Tokens do not expire: the catalog does not change while the server runs. Only the
+//! page. Tokens do not expire, and they outlive changes to the catalog: a search page continues
+//! at its offset in the catalog of the moment (a book added or removed before it moves the
+//! others by one, so one may be skipped or shown twice — rather than every reader's next page
+//! failing after each write, or on a replica a second behind). Only the
 //! canonical form written here is read back, so a token is either one this service wrote or
 //! refused.
 
@@ -54,7 +58,7 @@ pub(crate) fn malformed() -> Error {
     }
 }
 
-/// A hash binding tokens to one search of one catalog: 64-bit FNV-1a, which is the same in every
+/// A hash binding tokens to one search: 64-bit FNV-1a, which is the same in every
 /// build and on every machine, so a token stays valid across restarts and replicas serving the
 /// same catalog (std's `DefaultHasher` promises neither).
 #[derive(Clone, Copy, Debug)]
