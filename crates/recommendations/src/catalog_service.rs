@@ -103,7 +103,9 @@ impl catalog::catalog_service_server::CatalogService for CatalogV1 {
         let snapshot = self.recommender.snapshot()?;
         let (books, more) = snapshot.catalog().page_after(category, after, size);
         let next_page_token = match books.last() {
-            Some(last) if more => page_token::write(last.id as usize, fingerprint),
+            Some(last) if more => {
+                page_token::write(usize::try_from(last.id).unwrap_or(usize::MAX), fingerprint)
+            }
             _ => String::new(),
         };
         let total = snapshot.catalog().count(category);

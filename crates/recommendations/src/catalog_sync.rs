@@ -27,6 +27,26 @@ use crate::catalog::Catalog;
 use crate::database::{BookChanges, BookFields, CatalogStore, StoreError, Written};
 use crate::recommender::{CatalogSnapshot, Recommender};
 
+/// How long a check of the version may take before the database counts as unreachable.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a load of every book may take (a million take a few seconds).
+const LOAD_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How long a write may take, waiting for other writers included.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `operation`, or [`StoreError::TimedOut`] after `limit`: a connection that died without a
+/// word would otherwise hold a call (and the reload lock) until TCP gives up, for minutes.
+async fn within<T>(
+    limit: Duration,
+    operation: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    tokio::time::timeout(limit, operation)
+        .await
+        .unwrap_or(Err(StoreError::TimedOut(limit)))
+}
+
 /// The snapshot's metrics.
 #[derive(Clone, Debug, Default)]
 struct SyncMetrics {
@@ -121,20 +141,37 @@ impl CatalogSync {
     /// Brings the snapshot up to the database's version.
     pub async fn refresh(&self) -> Result<(), StoreError> {
         let _reloading = self.reloading.lock().await;
-        let version = self.observe(self.store.version().await)?;
-        if self.recommender.version() == Some(version) {
+        let version = self.observe(within(CHECK_TIMEOUT, self.store.version()).await)?;
+        let current = self.recommender.version();
+        if current == Some(version) {
             return Ok(());
         }
+        if current.is_some_and(|current| version < current) {
+            tracing::warn!(
+                from = current,
+                to = version,
+                "the catalog database's version went back (restored from a backup?): serving what it holds now"
+            );
+        }
         let started = Instant::now();
-        let loaded = self.observe(self.store.load().await)?;
-        let books = loaded.catalog.len();
-        let snapshot = tokio::task::spawn_blocking(move || {
-            CatalogSnapshot::new(loaded.catalog, loaded.version)
+        let loaded = self.observe(within(LOAD_TIMEOUT, self.store.load()).await)?;
+        if let Some(first) = loaded.unreadable.first() {
+            tracing::warn!(
+                count = loaded.unreadable.len(),
+                first = %first,
+                "left out books this service cannot read"
+            );
+        }
+        let books = loaded.books.len();
+        // Sorting and indexing a large catalog takes a while, and so does freeing the one it
+        // replaces: both on a blocking thread, never on one serving calls.
+        let recommender = self.recommender.clone();
+        tokio::task::spawn_blocking(move || {
+            let snapshot = CatalogSnapshot::new(Catalog::from_books(loaded.books), loaded.version);
+            drop(recommender.publish(snapshot));
         })
         .await
         .unwrap_or_else(|join_error| std::panic::resume_unwind(join_error.into_panic()));
-        let version = snapshot.version();
-        self.recommender.publish(snapshot);
         self.metrics
             .books
             .set(i64::try_from(books).unwrap_or(i64::MAX));
@@ -155,8 +192,12 @@ impl CatalogSync {
         }
     }
 
-    /// Checks for other replicas' writes every `interval`, until `stop`.
-    pub async fn watch(self: Arc<Self>, interval: Duration, stop: CancellationToken) {
+    /// Checks for other replicas' writes every `interval`, on a task of its own, until `stop`.
+    pub fn start_watching(self: Arc<Self>, interval: Duration, stop: CancellationToken) {
+        tokio::spawn(self.watch(interval, stop));
+    }
+
+    async fn watch(self: Arc<Self>, interval: Duration, stop: CancellationToken) {
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -198,15 +239,17 @@ impl CatalogSync {
         Ok(written)
     }
 
-    /// Runs a write, unless the database is known to be away: then it fails at once.
+    /// Runs a write, unless the last check found the database away: then it fails at once.
+    /// (Only checks of the version and loads decide whether the database is reachable: a write
+    /// that fails because the pool is busy must not stop every other write.)
     async fn write<T>(
         &self,
         write: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
         if !self.reachable.load(Ordering::Relaxed) {
-            return Err(StoreError::Unreachable(sqlx::Error::PoolTimedOut));
+            return Err(StoreError::Away);
         }
-        self.observe(write.await)
+        within(WRITE_TIMEOUT, write).await
     }
 
     /// Notes whether `result` found the database reachable, logging and counting a change.

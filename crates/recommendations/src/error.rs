@@ -110,6 +110,15 @@ pub enum Error {
          work); try again later"
     )]
     DatabaseUnavailable,
+    /// A write the database could not take now (locked, a conflict): nothing was changed.
+    #[error("the catalog database is busy, so nothing was changed; try again")]
+    DatabaseBusy,
+    /// A write the database did not answer in time: it may or may not have been made.
+    #[error(
+        "the catalog database did not answer in time; the change may have been made: read the \
+         book before trying again"
+    )]
+    DatabaseTimedOut,
     /// A write by a client that may only read.
     #[error("only {writers} may change the catalog; client {client:?} may only read it")]
     WriteForbidden {
@@ -160,7 +169,10 @@ impl GrpcError for Error {
     fn code(&self) -> Code {
         match self {
             Self::CategoryNotFound | Self::BookNotFound { .. } => Code::NotFound,
-            Self::CatalogLoading | Self::DatabaseUnavailable => Code::Unavailable,
+            Self::CatalogLoading | Self::DatabaseUnavailable | Self::DatabaseBusy => {
+                Code::Unavailable
+            }
+            Self::DatabaseTimedOut => Code::DeadlineExceeded,
             Self::DuplicateBook => Code::AlreadyExists,
             Self::EtagMismatch { .. } => Code::Aborted,
             Self::ReadOnly => Code::FailedPrecondition,
@@ -184,7 +196,9 @@ impl From<StoreError> for Error {
     /// mend are logged here in full and reach it without their details.
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Unreachable(_) => Self::DatabaseUnavailable,
+            StoreError::Unreachable(_) | StoreError::Away => Self::DatabaseUnavailable,
+            StoreError::Busy(_) => Self::DatabaseBusy,
+            StoreError::TimedOut(_) => Self::DatabaseTimedOut,
             StoreError::Duplicate => Self::DuplicateBook,
             StoreError::NotFound { id } => Self::BookNotFound { id: id.into() },
             StoreError::EtagMismatch { id, current } => Self::EtagMismatch { id, current },

@@ -168,23 +168,21 @@ pub async fn run(
         Some(url) => {
             let recommender = Arc::new(Recommender::without_catalog(config.seed));
             let sync = CatalogSync::new(database::open(url)?, recommender.clone(), &metrics);
+            let refresh = config.catalog_refresh;
             match sync.prepare(&catalog).await {
-                Ok(()) => {}
+                Ok(()) => sync.clone().start_watching(refresh, stop_watching.clone()),
                 Err(error) if error.is_unreachable() => {
                     tracing::warn!(%error, "waiting for the catalog database; NOT_SERVING until it answers");
                     server = server.serving_after(wait_for_database(
                         sync.clone(),
                         catalog,
+                        refresh,
                         failure.clone(),
                         stop_watching.clone(),
                     ));
                 }
                 Err(error) => return Err(error.into()),
             }
-            tokio::spawn(
-                sync.clone()
-                    .watch(config.catalog_refresh, stop_watching.clone()),
-            );
             if !mutual_tls {
                 tracing::warn!("without mutual TLS every client may change the catalog");
             }
@@ -229,16 +227,22 @@ pub async fn run(
     }
 }
 
-/// Prepares the catalog once its database answers; if it then fails otherwise (a migration
-/// that cannot apply), leaves the error in `failure` and stops the service through `stop`.
+/// Prepares the catalog once its database answers, then watches it for other replicas'
+/// writes (not before: a check between the migration and the seeding would publish an empty
+/// catalog). If preparing fails otherwise (a migration that cannot apply), leaves the error in
+/// `failure` and stops the service through `stop`.
 async fn wait_for_database(
     sync: Arc<CatalogSync>,
     catalog: Catalog,
+    refresh: Duration,
     failure: Arc<Mutex<Option<StoreError>>>,
     stop: CancellationToken,
 ) {
     match sync.prepare_when_reachable(&catalog).await {
-        Ok(()) => tracing::info!("catalog loaded: SERVING"),
+        Ok(()) => {
+            tracing::info!("catalog loaded: SERVING");
+            sync.start_watching(refresh, stop);
+        }
         Err(error) => {
             *failure
                 .lock()

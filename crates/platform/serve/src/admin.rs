@@ -1,5 +1,5 @@
-//! The admin HTTP endpoint of a gRPC service: Prometheus metrics at `GET /metrics` and the
-//! serving state at `GET /healthz`, on its own port so scraping never competes with gRPC
+//! The admin HTTP endpoint of a gRPC service: Prometheus metrics at `GET /metrics`, liveness at
+//! `GET /healthz` and readiness at `GET /readyz`, on its own port so scraping never competes with gRPC
 //! traffic. It keeps answering while the server drains, so the drain itself can be watched.
 //! Its connections pass the same hygiene as the web apps' (`http_connections`): a limit (a
 //! small one of its own), the first-bytes deadline, the header-read timeout.
@@ -39,19 +39,25 @@ pub(crate) fn metrics_router(metrics: Metrics) -> Router {
     )
 }
 
-/// Serves `/metrics` and `/healthz` on `listener` until `stop` is cancelled. `/healthz`
-/// answers 200 while `serving` is set and 503 once it is cleared (the server is draining), so
-/// HTTP health checks see what `grpc.health.v1` says: Docker's, and Kubernetes probes where the
+/// Serves `/metrics`, `/healthz` and `/readyz` on `listener` until `stop` is cancelled, so HTTP
+/// health checks see what `grpc.health.v1` says: Docker's, and Kubernetes probes where the
 /// gRPC port needs TLS, which its native gRPC probes cannot speak.
+///
+/// - `/healthz` (liveness) answers 200 while `serving` is set and 503 once it is cleared (the
+///   server is draining);
+/// - `/readyz` (readiness) answers 200 only while the services also are `ready`: a service
+///   waiting for its database is alive (restarting it would not help) but takes no traffic.
 pub(crate) fn serve_admin(
     listener: TcpListener,
     metrics: Metrics,
     serving: Arc<AtomicBool>,
+    ready: Arc<AtomicBool>,
     settings: &ServerSettings,
     stop: CancellationToken,
 ) -> impl Future<Output = std::io::Result<()>> + Send + 'static {
+    let alive = serving.clone();
     let healthz = get(move || {
-        let serving = serving.load(Ordering::Relaxed);
+        let serving = alive.load(Ordering::Relaxed);
         async move {
             if serving {
                 (StatusCode::OK, "serving\n")
@@ -60,7 +66,23 @@ pub(crate) fn serve_admin(
             }
         }
     });
-    let app = metrics_router(metrics).route("/healthz", healthz);
+    let readyz = get(move || {
+        let answer = match (
+            serving.load(Ordering::Relaxed),
+            ready.load(Ordering::Relaxed),
+        ) {
+            (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n"),
+            (true, false) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: waiting for a dependency\n",
+            ),
+            (true, true) => (StatusCode::OK, "ready\n"),
+        };
+        async move { answer }
+    });
+    let app = metrics_router(metrics)
+        .route("/healthz", healthz)
+        .route("/readyz", readyz);
     let guard = ConnectionGuard::new(ADMIN_CONNECTIONS, settings.connections.handshake_timeout);
     serve_app(listener, app, http_builder(settings), guard, stop)
 }

@@ -126,8 +126,10 @@ impl GrpcServer {
     }
 
     /// Reports every service `NOT_SERVING` until `ready` completes, then `SERVING` (a service
-    /// waiting for its database, say): calls are taken meanwhile, so the service answers for
-    /// itself (e.g. UNAVAILABLE), while balancers and readiness probes keep traffic away.
+    /// waiting for its database, say), and the admin endpoint's `/readyz` 503 until then: calls
+    /// are taken meanwhile, so the service answers for itself (e.g. UNAVAILABLE), while
+    /// balancers and readiness probes keep traffic away. The server as a whole (`""`, and
+    /// `/healthz`) stays `SERVING`: the process is alive, and restarting it would not help.
     pub fn serving_after(mut self, ready: impl Future<Output = ()> + Send + 'static) -> Self {
         self.ready = Some(Box::pin(ready));
         self
@@ -149,15 +151,19 @@ impl GrpcServer {
         health::add_health_and_reflection(&mut self.routes, &self.health, &self.services)?;
         let stop_accepting = CancellationToken::new();
         let draining = CancellationToken::new();
+        let is_ready = Arc::new(AtomicBool::new(self.ready.is_none()));
         match self.ready.take() {
             None => health::start_serving(self.health.clone(), &self.services).await,
             Some(ready) => {
                 health::stand_by(self.health.clone(), &self.services).await;
                 let (health, services) = (self.health.clone(), self.services.clone());
-                let stopping = draining.clone();
+                let (stopping, is_ready) = (draining.clone(), is_ready.clone());
                 tokio::spawn(async move {
                     tokio::select! {
-                        () = ready => health::start_serving(health, &services).await,
+                        () = ready => {
+                            health::start_serving(health, &services).await;
+                            is_ready.store(true, Ordering::Relaxed);
+                        }
                         // Once shutdown starts, the statuses stay NOT_SERVING.
                         () = stopping.cancelled() => {}
                     }
@@ -235,6 +241,7 @@ impl GrpcServer {
                 listener,
                 self.metrics.clone(),
                 serving.clone(),
+                is_ready.clone(),
                 &self.settings,
                 stop_admin.clone(),
             ))

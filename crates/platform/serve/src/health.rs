@@ -57,9 +57,10 @@ pub(crate) async fn start_serving(health: HealthReporter, services: &[&'static s
     }
 }
 
-/// Marks every service, and the server as a whole, `NOT_SERVING` until [`start_serving`].
+/// Marks every service `NOT_SERVING` until [`start_serving`]; the server as a whole (`""`,
+/// what liveness probes ask) stays `SERVING`.
 pub(crate) async fn stand_by(health: HealthReporter, services: &[&'static str]) {
-    for service in services.iter().copied().chain([""]) {
+    for service in services {
         health
             .set_service_status(service, ServingStatus::NotServing)
             .await;

@@ -26,7 +26,7 @@ pub use migrations::AppliedMigration;
 
 /// How long a request waits for a connection before the database counts as unreachable: a
 /// write then fails with UNAVAILABLE instead of queueing behind a database that is away.
-pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The most connections one process opens: writes are rare and short, loads are one query.
 const MAX_CONNECTIONS: u32 = 4;
@@ -50,6 +50,16 @@ pub enum StoreError {
     /// The database did not answer: down, unreachable, or out of connections.
     #[error("the catalog database is unreachable: {0}")]
     Unreachable(#[source] sqlx::Error),
+    /// The last check found the database unreachable, so it was not tried again yet.
+    #[error("the catalog database was unreachable at the last check")]
+    Away,
+    /// The database did not answer within the time allowed (a connection that died silently).
+    #[error("the catalog database did not answer within {0:?}")]
+    TimedOut(Duration),
+    /// The database is up but could not do it now (locked, a conflict, shutting down): worth
+    /// trying again.
+    #[error("the catalog database is busy: {0}")]
+    Busy(#[source] sqlx::Error),
     /// A migration failed; it was rolled back, so the database is as it was.
     #[error("migrating the catalog database failed, nothing was changed: {0}")]
     Migration(#[source] sqlx::migrate::MigrateError),
@@ -86,6 +96,9 @@ impl StoreError {
     fn from_sqlx(error: sqlx::Error) -> Self {
         match &error {
             sqlx::Error::Database(database) if database.is_unique_violation() => Self::Duplicate,
+            sqlx::Error::Database(database) if is_busy(database.code().as_deref()) => {
+                Self::Busy(error)
+            }
             _ if is_connection_failure(&error) => Self::Unreachable(error),
             _ => Self::Query(error),
         }
@@ -102,23 +115,40 @@ impl StoreError {
         }
     }
 
-    /// Whether the database was away (rather than refusing what was asked).
+    /// Whether the database was away or did not answer (rather than refusing what was asked).
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, Self::Unreachable(_))
+        matches!(self, Self::Unreachable(_) | Self::Away | Self::TimedOut(_))
     }
 }
 
 /// Whether `error` means the database did not answer (rather than refused what was asked).
 fn is_connection_failure(error: &sqlx::Error) -> bool {
-    matches!(
-        error,
+    match error {
         sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::Protocol(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed
-    )
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL's connection exceptions (class 08) and its shutting down (57P01-57P03).
+        sqlx::Error::Database(database) => database
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+        _ => false,
+    }
+}
+
+/// Whether a database error `code` means "not now" rather than "never": SQLite's BUSY (5) and
+/// LOCKED (6), with their extended codes; PostgreSQL's serialization failure, deadlock, lock
+/// not available, statement timeout and read-only transaction (a standby after a failover).
+fn is_busy(code: Option<&str>) -> bool {
+    let Some(code) = code else { return false };
+    // SQLSTATEs are five characters; SQLite's (extended) result codes are shorter numbers.
+    if code.len() == 5 {
+        return matches!(code, "40001" | "40P01" | "55P03" | "57014" | "25006");
+    }
+    code.parse::<i32>()
+        .is_ok_and(|sqlite| matches!(sqlite & 0xff, 5 | 6))
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -169,10 +199,13 @@ impl BookChanges {
 /// The catalog as read from the database.
 #[derive(Debug)]
 pub struct Loaded {
-    /// The version the books are at least as new as.
+    /// The version the books were read at.
     pub version: i64,
-    /// Every book.
-    pub catalog: Catalog,
+    /// Every book this service can read, in no particular order.
+    pub books: Vec<Book>,
+    /// Why each of the others cannot be read (a row written by a newer version, say): they are
+    /// left out rather than keeping the whole catalog from loading.
+    pub unreadable: Vec<String>,
 }
 
 /// What a write left behind.
@@ -197,7 +230,7 @@ pub trait CatalogStore: Send + Sync + std::fmt::Debug {
     /// The catalog's version: it changes with every write.
     async fn version(&self) -> Result<i64, StoreError>;
 
-    /// Every book, at a version at least as new as the one returned.
+    /// Every book, and the version they were read at.
     async fn load(&self) -> Result<Loaded, StoreError>;
 
     /// Adds a book with a new id.
@@ -325,6 +358,19 @@ mod tests {
             check_etag(&book(), Some("0000000000000000")),
             Err(StoreError::EtagMismatch { current, .. }) if current == original
         ));
+    }
+
+    #[test]
+    fn busy_codes_of_both_engines() {
+        for busy in [
+            "5", "6", "517", "262", "40001", "40P01", "55P03", "57014", "25006",
+        ] {
+            assert!(is_busy(Some(busy)), "{busy}");
+        }
+        for other in ["19", "2067", "23505", "42P01", "08006"] {
+            assert!(!is_busy(Some(other)), "{other}");
+        }
+        assert!(!is_busy(None));
     }
 
     #[test]

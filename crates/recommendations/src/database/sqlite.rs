@@ -98,16 +98,20 @@ impl CatalogStore for SqliteStore {
         let version = sqlx::query_scalar(sql::VERSION)
             .fetch_one(&mut *transaction)
             .await?;
-        let mut books = Vec::new();
+        let (mut books, mut unreadable) = (Vec::new(), Vec::new());
         let mut rows = sqlx::query_as::<_, sql::BookRow>(sql::ALL_BOOKS).fetch(&mut *transaction);
         while let Some((id, title, author, category, year)) = rows.try_next().await? {
-            books.push(book_from_row(id, title, author, &category, year)?);
+            match book_from_row(id, title, author, &category, year) {
+                Ok(book) => books.push(book),
+                Err(problem) => unreadable.push(problem.to_string()),
+            }
         }
         drop(rows);
         transaction.commit().await?;
         Ok(Loaded {
             version,
-            catalog: Catalog::from_books(books),
+            books,
+            unreadable,
         })
     }
 

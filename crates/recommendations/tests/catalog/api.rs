@@ -9,7 +9,7 @@ use prost_types::FieldMask;
 use tonic::Code;
 
 use crate::listing::list_all;
-use crate::{book, client, create, database, get, on_both_engines, serve};
+use crate::{book, client, create, database, get, on_both_engines, serve, sql};
 
 on_both_engines!(
     a_book_is_created_read_changed_and_deleted,
@@ -38,7 +38,13 @@ async fn a_book_is_created_read_changed_and_deleted(engine: Engine) {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(id > 83, "a new id past the seeded books: {}", created.name);
+    let seeded = recommendations::Catalog::built_in().unwrap();
+    let highest = seeded.iter().map(|book| book.id).max().unwrap();
+    assert!(
+        id > highest,
+        "a new id past the seeded books: {}",
+        created.name
+    );
     assert_eq!(created.title, "The Nine Tailors", "trimmed");
     assert_eq!(created.etag.len(), 16);
     assert_eq!(get(&mut client, &created.name).await.unwrap(), created);
@@ -216,6 +222,16 @@ async fn every_rule_is_enforced_with_a_message_naming_the_field(engine: Engine) 
         ),
     ];
     let before = list_all(&mut client).await.len();
+    let version = || async {
+        let rows = sql(
+            engine,
+            database.url(),
+            &["SELECT CAST(version AS TEXT) FROM catalog_version"],
+        )
+        .await;
+        rows[0].parse::<i64>().unwrap()
+    };
+    let version_before = version().await;
     for (bad, code, message) in cases {
         let status = client
             .create_book(catalog::CreateBookRequest {
@@ -297,6 +313,18 @@ async fn every_rule_is_enforced_with_a_message_naming_the_field(engine: Engine) 
             Code::NotFound,
             "no book with id 999999",
         ),
+        (
+            update(
+                catalog::Book {
+                    etag: "0000000000000000".into(),
+                    year: 1931,
+                    ..created.clone()
+                },
+                &["year"],
+            ),
+            Code::Aborted,
+            "books/",
+        ),
     ];
     for (request, code, message) in cases {
         let status = client.update_book(request.clone()).await.unwrap_err();
@@ -311,6 +339,13 @@ async fn every_rule_is_enforced_with_a_message_naming_the_field(engine: Engine) 
         get(&mut client, &created.name).await.unwrap(),
         created,
         "unchanged"
+    );
+    // The refusals that reached the database (a duplicate, a missing book, a stale etag) were
+    // rolled back whole: only the one book created moved the catalog's version.
+    assert_eq!(
+        version().await,
+        version_before + 1,
+        "nothing partial stored"
     );
     for name in ["", "books/0", "books/abc", "7"] {
         let status = get(&mut client, name).await.unwrap_err();

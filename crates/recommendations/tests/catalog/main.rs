@@ -20,6 +20,7 @@ use bookstore_proto::catalog::v1::catalog_service_client::CatalogServiceClient;
 use bookstore_proto::recommendations::v1::Category;
 use bookstore_testing::{Engine, Running, TestDatabase, spawn};
 use recommendations::{Config, RunError};
+use sqlx::Connection as _;
 use tonic::transport::Channel;
 
 /// Generates `sqlite::NAME` and `postgres::NAME` tests calling `NAME(Engine)` for each test.
@@ -103,4 +104,33 @@ async fn get(
         })
         .await?;
     Ok(response.into_inner().book.expect("a book"))
+}
+
+/// Runs `statements` on the database `url`, one by one, returning the rows of the last (as
+/// one text column).
+pub(crate) async fn sql(engine: Engine, url: &str, statements: &[&str]) -> Vec<String> {
+    let mut rows = Vec::new();
+    match engine {
+        Engine::Sqlite => {
+            let mut connection = sqlx::SqliteConnection::connect(&format!("{url}?mode=rwc"))
+                .await
+                .unwrap();
+            for statement in statements {
+                rows = sqlx::query_scalar(statement)
+                    .fetch_all(&mut connection)
+                    .await
+                    .unwrap();
+            }
+        }
+        Engine::Postgres => {
+            let mut connection = sqlx::PgConnection::connect(url).await.unwrap();
+            for statement in statements {
+                rows = sqlx::query_scalar(statement)
+                    .fetch_all(&mut connection)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    rows
 }

@@ -50,16 +50,36 @@ async fn gated() -> Option<(TestDatabase, Gate, String)> {
     Some((database, gate, url))
 }
 
+/// The recommendations service's health status.
 async fn health(server: &Running<RunError>) -> ServingStatus {
+    health_of(
+        server,
+        "bookstore.recommendations.v1.RecommendationsService",
+    )
+    .await
+}
+
+/// The health status of `service` ("" for the server as a whole).
+async fn health_of(server: &Running<RunError>, service: &str) -> ServingStatus {
     let mut health = HealthClient::new(server.channel().await);
     let response = health
         .check(HealthCheckRequest {
-            service: String::new(),
+            service: service.to_owned(),
         })
         .await
         .unwrap()
         .into_inner();
     ServingStatus::try_from(response.status).unwrap()
+}
+
+/// The status code of `GET path` on `server`'s admin endpoint.
+async fn admin_status(server: &Running<RunError>, path: &str) -> Option<u16> {
+    admin_get(server, path)
+        .await?
+        .split(' ')
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 async fn recommend(server: &Running<RunError>) -> Result<usize, tonic::Status> {
@@ -72,18 +92,23 @@ async fn recommend(server: &Running<RunError>) -> Result<usize, tonic::Status> {
     Ok(client.recommend(request).await?.into_inner().books.len())
 }
 
-/// The value of the `catalog_database_up` gauge on `server`'s metrics endpoint.
-async fn database_up(server: &Running<RunError>) -> Option<f64> {
+/// The response to `GET path` on `server`'s admin endpoint, status line and all.
+async fn admin_get(server: &Running<RunError>, path: &str) -> Option<String> {
     let mut stream = tokio::net::TcpStream::connect(server.admin_addr())
         .await
         .ok()?;
-    stream
-        .write_all(b"GET /metrics HTTP/1.0\r\n\r\n")
-        .await
-        .ok()?;
+    let request = format!("GET {path} HTTP/1.0\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
     let mut text = String::new();
     stream.read_to_string(&mut text).await.ok()?;
-    text.lines()
+    Some(text)
+}
+
+/// The value of the `catalog_database_up` gauge on `server`'s metrics endpoint.
+async fn database_up(server: &Running<RunError>) -> Option<f64> {
+    admin_get(server, "/metrics")
+        .await?
+        .lines()
         .find_map(|line| line.strip_prefix("catalog_database_up "))
         .and_then(|value| value.trim().parse().ok())
 }
@@ -117,6 +142,19 @@ async fn reads_go_on_while_the_database_is_away_and_writes_resume_when_it_is_bac
     assert_eq!(database_up(&server).await, Some(1.0));
 
     gate.close();
+    // A write before the replica has noticed: its connections are cut under it.
+    let first = catalog
+        .create_book(bookstore_proto::catalog::v1::CreateBookRequest {
+            book: Some(book(
+                "The Man in the Queue",
+                "Josephine Tey",
+                Category::Mystery,
+                1929,
+            )),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(first.code(), Code::Unavailable, "{first:?}");
     until("the replica notices the database is away", || async {
         database_up(&server).await == Some(0.0)
     })
@@ -127,6 +165,9 @@ async fn reads_go_on_while_the_database_is_away_and_writes_resume_when_it_is_bac
         "reads from the snapshot"
     );
     assert_eq!(health(&server).await, ServingStatus::Serving);
+    assert_eq!(admin_status(&server, "/readyz").await, Some(200));
+    // Once it has noticed, writes fail at once, without waiting for a connection.
+    let started = std::time::Instant::now();
     let refused = within(
         "a write while the database is away",
         catalog.create_book(bookstore_proto::catalog::v1::CreateBookRequest {
@@ -140,6 +181,11 @@ async fn reads_go_on_while_the_database_is_away_and_writes_resume_when_it_is_bac
     )
     .await
     .unwrap_err();
+    assert!(
+        started.elapsed() < recommendations::database::ACQUIRE_TIMEOUT,
+        "failed fast: {:?}",
+        started.elapsed()
+    );
     assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
     assert!(
         refused.message().contains("unreachable"),
@@ -186,6 +232,18 @@ async fn a_replica_started_without_its_database_waits_not_serving() {
     })
     .await;
     assert_eq!(health(&server).await, ServingStatus::NotServing);
+    // Alive (restarting it would not help) but not ready.
+    assert_eq!(health_of(&server, "").await, ServingStatus::Serving);
+    assert_eq!(admin_status(&server, "/healthz").await, Some(200));
+    assert_eq!(admin_status(&server, "/readyz").await, Some(503));
+    let write = client(&server)
+        .await
+        .create_book(bookstore_proto::catalog::v1::CreateBookRequest {
+            book: Some(book("Kif", "Josephine Tey", Category::Classics, 1929)),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(write.code(), Code::Unavailable, "{write:?}");
     let waiting = recommend(&server).await.unwrap_err();
     assert_eq!(waiting.code(), Code::Unavailable);
     assert!(
@@ -200,5 +258,6 @@ async fn a_replica_started_without_its_database_waits_not_serving() {
     })
     .await;
     assert_eq!(recommend(&server).await.unwrap(), 3);
+    assert_eq!(admin_status(&server, "/readyz").await, Some(200));
     server.stop_cleanly().await;
 }

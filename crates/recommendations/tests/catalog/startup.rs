@@ -8,11 +8,10 @@ use bookstore_proto::recommendations::v1::Category;
 use bookstore_testing::{Engine, spawn};
 use bookstore_tls::{ClientTls, TlsSettings};
 use recommendations::{Config, RunError};
-use sqlx::Connection as _;
 use tonic::Code;
 use tonic::transport::Endpoint;
 
-use crate::{book, config, database, on_both_engines};
+use crate::{book, config, database, on_both_engines, sql};
 
 on_both_engines!(
     migrations_apply_once_and_say_what_they_did,
@@ -34,35 +33,6 @@ async fn migrations_apply_once_and_say_what_they_did(engine: Engine) {
             .unwrap()
             .is_empty()
     );
-}
-
-/// Runs `statements` on the database `url`, one by one, returning the rows of the last (as
-/// one text column).
-async fn sql(engine: Engine, url: &str, statements: &[&str]) -> Vec<String> {
-    let mut rows = Vec::new();
-    match engine {
-        Engine::Sqlite => {
-            let mut connection = sqlx::SqliteConnection::connect(&format!("{url}?mode=rwc"))
-                .await
-                .unwrap();
-            for statement in statements {
-                rows = sqlx::query_scalar(statement)
-                    .fetch_all(&mut connection)
-                    .await
-                    .unwrap();
-            }
-        }
-        Engine::Postgres => {
-            let mut connection = sqlx::PgConnection::connect(url).await.unwrap();
-            for statement in statements {
-                rows = sqlx::query_scalar(statement)
-                    .fetch_all(&mut connection)
-                    .await
-                    .unwrap();
-            }
-        }
-    }
-    rows
 }
 
 async fn a_migration_that_fails_stops_the_service_and_changes_nothing(engine: Engine) {
