@@ -14,10 +14,14 @@
 #   prometheus/        Debian's Prometheus (/usr/bin/prometheus, from the `prometheus` package,
 #                      which must be installed), its web UI, and deploy/prometheus/ as
 #                      /etc/prometheus: the configuration and rules it starts with
+#   postgres/, postgres-home/
+#                      Debian's PostgreSQL server (the `postgresql` package, which must be
+#                      installed) and the image's volume directory: deploy/postgres/stage-rootfs.sh
 #
 # The binaries lose their debug information (strip --strip-debug). "The shared libraries they
 # need" are exactly those `ldd` names (glibc, libgcc_s, the dynamic
-# loader), copied to the same paths, so an image FROM scratch runs the binaries as built.
+# loader), copied to the same paths (deploy/lib/shared-libraries.sh), so an image FROM scratch
+# runs the binaries as built.
 # Honours CARGO_TARGET_DIR. Idempotent; a no-op rebuild takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +31,7 @@ if [[ $# -ne 1 ]]; then
     exit 2
 fi
 out="$(realpath -m "$1")"  # absolute: some steps below change directory
+source deploy/lib/shared-libraries.sh
 
 # image -> its binaries (the first is the entrypoint). The targets of deploy/Dockerfile and
 # deploy/Dockerfile.prebuilt copy these directories.
@@ -49,38 +54,15 @@ cargo build --release --locked "${bin_args[@]}"
 rustc --edition 2024 -C opt-level=3 -C panic=abort -C strip=symbols -D warnings \
     -o "$target_dir/release/healthcheck" deploy/healthcheck.rs
 
-# Prints the absolute paths of the shared libraries (and the loader) a binary needs.
-shared_libraries() {
-    local listing
-    if ! listing=$(ldd "$1" 2>&1); then
-        # A static binary needs nothing; anything else is an error worth stopping for.
-        [[ "$listing" == *"not a dynamic executable"* ]] && return 0
-        echo "ldd $1: $listing" >&2
-        return 1
-    fi
-    if [[ "$listing" == *"not found"* ]]; then
-        echo "ldd $1: missing libraries:"$'\n'"$listing" >&2
-        return 1
-    fi
-    awk '$2 == "=>" && $3 ~ /^\// { print $3; next } $1 ~ /^\// { print $1 }' <<<"$listing"
-}
-
 # Copies a binary, without its debug information (the release profile keeps line tables, which
 # would make it five times larger; symbol names stay, for backtraces), and the libraries it needs
 # (those `skip_root` lacks) into `root`.
 stage() {
-    local root="$1" skip_root="$2" binary="$3" library
+    local root="$1" skip_root="$2" binary="$3"
     mkdir -p "$root/usr/local/bin"
     strip --strip-debug -o "$root/usr/local/bin/$(basename "$binary")" "$binary"
     chmod 0755 "$root/usr/local/bin/$(basename "$binary")"
-    for library in $(shared_libraries "$binary"); do
-        if [[ -n "$skip_root" && -e "$skip_root$library" ]]; then
-            continue
-        fi
-        mkdir -p "$root$(dirname "$library")"
-        cp -L "$library" "$root$library"
-        chmod 0755 "$root$library"
-    done
+    stage_libraries "$root" "$skip_root" "$binary"
 }
 
 rm -rf "$out"
@@ -132,5 +114,8 @@ stage_prometheus() {
     chmod -R a+rX "$root/etc/prometheus" "$root$web"
 }
 stage_prometheus "$out/prometheus"
+
+# PostgreSQL for the catalog: Debian's server, staged by its own script (its comments say what).
+deploy/postgres/stage-rootfs.sh "$out"
 
 (cd "$out" && find . -type f | sort | sed 's|^\./|staged: |')

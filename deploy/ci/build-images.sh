@@ -2,8 +2,8 @@
 # Builds the image of every service without pulling anything, for machines with no registry
 # (CI): the release binaries are built on this host (deploy/build-rootfs.sh), and
 # deploy/Dockerfile.prebuilt packs them into FROM scratch images tagged bookstore/<image>:$TAG
-# (TAG defaults to dev). The prometheus image takes Debian's prometheus binary, installed with
-# apt if missing. Prints each image's size.
+# (TAG defaults to dev). The prometheus and postgres images take Debian's prometheus and
+# postgresql servers, installed with apt if missing. Prints each image's size.
 #
 #   deploy/ci/build-images.sh
 #
@@ -16,19 +16,21 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source deploy/ci/lib/docker-engine.sh
 source deploy/ci/lib/prometheus.sh
+source deploy/ci/lib/postgresql.sh
 trap stop_docker_engine EXIT
 
 tag="${TAG:-dev}"
 context="${CARGO_TARGET_DIR:-target}/docker-context"
 
 # The two Dockerfiles must differ only in where the staged files come from.
-runtime_part() { sed -n '/^# ---- runtime/,$p' "$1" | sed 's|COPY --from=builder /rootfs/|COPY rootfs/|'; }
+runtime_part() { sed -n '/^# ---- runtime/,$p' "$1" | sed 's|--from=builder /rootfs/|rootfs/|'; }
 if ! diff -u <(runtime_part deploy/Dockerfile) <(runtime_part deploy/Dockerfile.prebuilt); then
     echo "deploy/Dockerfile and deploy/Dockerfile.prebuilt differ in their runtime stages (above)" >&2
     exit 1
 fi
 
 ensure_prometheus
+ensure_postgresql
 timeout 2400 deploy/build-rootfs.sh "$context/rootfs" >/dev/null
 ensure_docker_engine
 

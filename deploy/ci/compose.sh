@@ -15,13 +15,20 @@
 # 5. Prometheus (the bookstore/prometheus image, deploy/prometheus): while traffic flows, every
 #    job has a target, every target is up, and the recording rules return values
 #    (deploy/ci/prometheus_ready.py); the tracing profile (Jaeger) is a valid compose file;
-# 6. stops the recommendations container: the homepage still answers 200, with the
+# 6. the catalog in PostgreSQL, through `bookstore books` (built on the host, calling
+#    recommendations' published port): adds a book and reads it back; restarts the
+#    recommendations container and reads it again (it lives in the database); stops the postgres
+#    container: the homepage still shows three books (recommendations serve from memory) and a
+#    write fails quickly with UNAVAILABLE; starts it again: a write succeeds (bounded poll);
+# 7. stops the recommendations container: the homepage still answers 200, with the
 #    "unavailable" notice; starts it again: recommendations come back (bounded poll);
-# 7. mutual TLS: generates certificates with `bookstore certs` (into target/deploy-ci/certs, owned
+# 8. mutual TLS: generates certificates with `bookstore certs` (into target/deploy-ci/certs, owned
 #    by the images' user 65532; needs root), brings the stack up again with
 #    docker-compose.mtls.yaml over it, waits for health, and repeats the homepage and nCr checks;
-#    the demo client is refused without a certificate and answers with one;
-# 8. brings the stack down with its volumes and deletes the certificates, on success and failure
+#    the demo client is refused without a certificate and answers with one; `bookstore books add`
+#    succeeds with the admin certificate and is refused (PERMISSION_DENIED) with the marketplace's
+#    (which may read) and the load generator's (which may not even connect);
+# 9. brings the stack down with its volumes and deletes the certificates, on success and failure
 #    alike (trap), after printing the containers' logs if anything failed.
 #
 # The stack runs as compose project "bookstore-ci" on free loopback ports, so it never collides
@@ -34,18 +41,21 @@ source deploy/ci/lib/docker-engine.sh
 export COMPOSE_PROJECT_NAME=bookstore-ci
 export BOOKSTORE_TAG="${TAG:-dev}"
 export BOOKSTORE_PUBLISH_ADDRESS=127.0.0.1
-read -r MARKETPLACE_PUBLISH_PORT NCR_GATEWAY_PUBLISH_PORT PROMETHEUS_PUBLISH_PORT < <(python3 -c '
+read -r MARKETPLACE_PUBLISH_PORT NCR_GATEWAY_PUBLISH_PORT PROMETHEUS_PUBLISH_PORT \
+    RECOMMENDATIONS_PUBLISH_PORT < <(python3 -c '
 import socket
-sockets = [socket.socket() for _ in range(3)]
+sockets = [socket.socket() for _ in range(4)]
 for s in sockets:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in sockets))
 ')
-export MARKETPLACE_PUBLISH_PORT NCR_GATEWAY_PUBLISH_PORT PROMETHEUS_PUBLISH_PORT
+export MARKETPLACE_PUBLISH_PORT NCR_GATEWAY_PUBLISH_PORT PROMETHEUS_PUBLISH_PORT \
+    RECOMMENDATIONS_PUBLISH_PORT
 marketplace="http://127.0.0.1:$MARKETPLACE_PUBLISH_PORT"
 prometheus="http://127.0.0.1:$PROMETHEUS_PUBLISH_PORT"
 target_dir="${CARGO_TARGET_DIR:-target}"
 certs="$PWD/target/deploy-ci/certs"
+bookstore="$PWD/$target_dir/release/bookstore"
 gateway="http://127.0.0.1:$NCR_GATEWAY_PUBLISH_PORT"
 
 compose() { timeout 300 docker-compose --file docker-compose.yaml "$@"; }
@@ -124,6 +134,75 @@ homepage_says_unavailable() {
     fi
 }
 
+# `bookstore books ...` against the published recommendations port; TLS from the UPSTREAM_*
+# variables of the caller, if any. The CLI's own deadline is 10 s; `timeout` is a backstop.
+books() {
+    RECOMMENDATIONS_HOST=127.0.0.1 RECOMMENDATIONS_PORT="$RECOMMENDATIONS_PUBLISH_PORT" \
+        timeout 30 "$bookstore" books "$@"
+}
+
+# The number of the book that `bookstore books add` printed (on standard input): its resource
+# name books/<n>, or an "id" field or column.
+book_id() {
+    python3 -c '
+import json, re, sys
+text = sys.stdin.read()
+try:
+    book = json.loads(text)
+    book = book.get("book", book)
+    number = str(book.get("name", book.get("id", ""))).removeprefix("books/")
+except (ValueError, AttributeError):
+    match = re.search(r"books/(\d+)", text) or re.search(r"\bid\b\W*(\d+)", text, re.I)
+    number = match.group(1) if match else ""
+if not number.isdigit():
+    sys.exit(f"no book id in: {text!r}")
+print(number)
+'
+}
+
+# Adds a book titled "$1" and prints its id.
+add_book() {
+    local added
+    added=$(books add --title "$1" --author "Compose Suite" --category mystery --year 1930) || {
+        echo "bookstore books add --title '$1' failed: $added" >&2
+        return 1
+    }
+    book_id <<<"$added"
+}
+
+# `bookstore books get "$1"` shows the title "$2".
+book_has_title() {
+    local shown
+    if ! shown=$(books get "$1") || ! grep --quiet --fixed-strings "$2" <<<"$shown"; then
+        echo "bookstore books get $1 does not show '$2': $shown"
+        return 1
+    fi
+}
+
+# A write succeeds: adds a book with a title not used before.
+write_succeeds() {
+    add_book "Written after the database came back $SECONDS.$RANDOM" >/dev/null
+}
+
+# `books "$@"` fails, quickly, saying "$1" -- the status code the server answered.
+books_refused_with() {
+    local code="$1" output started=$SECONDS
+    shift
+    if output=$(books "$@" 2>&1); then
+        echo "bookstore books $* succeeded, expected $code: $output" >&2
+        return 1
+    fi
+    if ! grep --quiet "$code" <<<"$output"; then
+        echo "bookstore books $* failed without saying $code: $output" >&2
+        return 1
+    fi
+    if ((SECONDS - started > 8)); then
+        echo "bookstore books $* took $((SECONDS - started)) s to fail (more than 8 s)" >&2
+        return 1
+    fi
+    echo "ok: bookstore books $* is refused: $output"
+}
+
 ncr_of_10_3_is_120() {
     curl --fail --silent --show-error --max-time 5 "$gateway/api/ncr/10/3" |
         python3 -c 'import json, sys; body = json.load(sys.stdin); assert body["ncr"] == 120, body'
@@ -134,6 +213,8 @@ ensure_docker_engine
 
 step "images"
 timeout 2700 deploy/ci/build-images.sh
+# The command-line client, for `bookstore books` and `bookstore certs`.
+timeout 1200 cargo build --release --locked --bin bookstore
 
 step "compose files"
 compose config --quiet
@@ -180,6 +261,29 @@ traffic_then_prometheus_ready() {
 }
 poll 120 "Prometheus sees every service and records their rates" traffic_then_prometheus_ready
 
+step "the catalog in PostgreSQL: a book added through the API is there, and stays there"
+title="The Compose Suite Mystery $$"
+book=$(add_book "$title")
+book_has_title "$book" "$title"
+echo "ok: bookstore books add made book $book, and bookstore books get $book shows it"
+compose restart --timeout 45 recommendations
+poll 60 "every container healthy after restarting recommendations" all_healthy
+poll 30 "book $book is still there after the restart (it lives in PostgreSQL)" \
+    book_has_title "$book" "$title"
+
+step "postgres stopped: reads go on from memory, writes fail quickly with UNAVAILABLE"
+compose stop --timeout 45 postgres
+poll 30 "homepage without the database: title and exactly three <li>" homepage_has_three_books
+books_refused_with UNAVAILABLE add --title "Written while the database is away" \
+    --author "Compose Suite" --category mystery --year 1930
+book_has_title "$book" "$title"
+echo "ok: bookstore books get $book still answers, from memory"
+
+step "postgres started again: writes succeed again"
+compose start postgres
+poll 30 "a write succeeds once the database is back" write_succeeds
+poll 60 "every container healthy" all_healthy
+
 step "recommendations stopped: the homepage degrades, it does not fail"
 compose stop --timeout 45 recommendations
 poll 30 "homepage answers 200 with the unavailable notice" homepage_says_unavailable
@@ -193,9 +297,8 @@ step "mutual TLS between the services (docker-compose.mtls.yaml)"
 if ((EUID != 0)); then
     echo "SKIP the mTLS run: giving the certificates to the images' user 65532 needs root"
 else
-    timeout 1200 cargo build --release --locked --bin bookstore
     rm -rf "$certs"
-    "$target_dir/release/bookstore" certs --out "$certs" >/dev/null
+    "$bookstore" certs --out "$certs" >/dev/null
     chown -R 65532:65532 "$certs"
     export BOOKSTORE_CERTS_DIR="$certs"
     compose --file docker-compose.mtls.yaml up --detach --no-build
@@ -214,6 +317,24 @@ else
         exit 1
     }
     echo "ok: the demo server refuses a client without a certificate and answers one with: $sum"
+
+    # Only admin may change the catalog; the marketplace may read it; loadgen may not connect.
+    as_identity() {
+        local name="$1"
+        shift
+        UPSTREAM_CA="$certs/ca.pem" UPSTREAM_CERT="$certs/$name.pem" \
+            UPSTREAM_KEY="$certs/$name.key" "$@"
+    }
+    poll 30 "over mTLS, the marketplace's certificate reads book $book" \
+        as_identity marketplace book_has_title "$book" "$title"
+    admin_title="Added By The Admin $$"
+    admin_id=$(as_identity admin add_book "$admin_title")
+    as_identity admin book_has_title "$admin_id" "$admin_title"
+    echo "ok: over mTLS, bookstore books add with the admin certificate made book $admin_id"
+    for identity in marketplace loadgen; do
+        as_identity "$identity" books_refused_with PERMISSION_DENIED add \
+            --title "Added By $identity" --author "Compose Suite" --category mystery --year 1930
+    done
 fi
 
 step "compose suite passed"

