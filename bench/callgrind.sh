@@ -16,6 +16,8 @@
 # CALLS calls are sent, SETTLE seconds pass (default 0), the counters are dumped. Profiles are
 # left in target/callgrind/ (or $CALLGRIND_OUT; bench/run.sh uses bench/out/callgrind/) for
 # `callgrind_annotate --inclusive=yes FILE`. Output: one JSON line per server on stdout.
+# CALLGRIND_READY (default 60s) is how long a server may take to start under callgrind (a
+# million-book catalog takes ~2 minutes there: bench/catalog-scale.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -60,7 +62,7 @@ for entry in "${servers[@]}"; do
         >"$OUT/$name.log" 2>&1 &
     pid=$!
     STARTED_PIDS+=("$pid")
-    "$RELEASE/loadgen" recommend-legacy --addr "127.0.0.1:$port" --wait-ready 60s >/dev/null
+    "$RELEASE/loadgen" recommend-legacy --addr "127.0.0.1:$port" --wait-ready "${CALLGRIND_READY:-60s}" >/dev/null
     url=http://127.0.0.1:$port/Recommendations/Recommend
     h2=(-c "$CONNECTIONS" -m "$STREAMS" -t 1 -H 'content-type: application/grpc' -H 'te: trailers' -d "$FRAME" "$url")
     h2load -n 2000 "${h2[@]}" >/dev/null 2>&1
